@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make app` runs the app, `make test` passes the tests.
+# Both set up everything on a fresh Debian machine (system packages, .venv, torch CPU wheel).
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYS_PACKAGES := libpulse0 libpulse-mainloop-glib0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-randr0 libxcb-xkb1 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi pulseaudio pulseaudio-utils
+SYS_STAMP := $(VENV)/.system-packages
+
+.PHONY: app test test-fast sysdeps venv bench screenshots clean
+
+app: $(STAMP)
+	$(BIN)/musicgen-gui
+
+test: $(STAMP) $(SYS_STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow"
+
+venv: $(STAMP)
+
+# System packages: only the missing ones, only when we are root (or have sudo).
+$(SYS_STAMP): Makefile
+	@mkdir -p $(VENV)
+	@missing=""; for p in $(SYS_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(STAMP): pyproject.toml | $(SYS_STAMP)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+sysdeps: $(SYS_STAMP)
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info
