@@ -1,0 +1,59 @@
+"""The `musicgen` command line: parses arguments, runs one subcommand, turns errors into one line.
+
+Each subcommand lives in `musicgen/commands/<name>.py` as `add_arguments(parser)` and `run(args)`;
+they are imported only when used so `musicgen info` never pays for torch.
+Exit status: 0 success, 1 a user-facing error (`musicgen: error: ...` on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from musicgen.errors import MusicGenError
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+COMMANDS = {
+    "info": "show what a melody file holds (tunes, tracks, meter, key, notes, bars)",
+    "generate": "continue a seed melody with a model and write the result",
+    "prepare": "parse and cache a corpus (the folk collections or a folder of your tunes)",
+    "train": "train an LSTM or Transformer on a corpus",
+    "evaluate": "measure a checkpoint's bits per note and musical statistics on held-out tunes",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="musicgen", description="Continue folk melodies.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        _module(name).add_arguments(sp)
+    return parser
+
+
+def _module(name: str):
+    return importlib.import_module(f"musicgen.commands.{name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = _module(args.command).run(args)
+    except MusicGenError as exc:
+        print(f"musicgen: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("musicgen: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a file we could not write or read outside the typed paths
+        print(f"musicgen: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

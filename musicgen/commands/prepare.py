@@ -1,0 +1,15 @@
+"""`musicgen prepare`: not built yet (see the open issues)."""
+
+from __future__ import annotations
+
+import argparse
+
+from musicgen.errors import MusicGenError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise MusicGenError("'musicgen prepare' is not available in this build yet")
