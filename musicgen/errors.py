@@ -13,6 +13,7 @@ __all__ = [
     "TrainingError",
     "GenerationError",
     "PlaybackError",
+    "Cancelled",
 ]
 
 
@@ -54,3 +55,7 @@ class GenerationError(MusicGenError):
 
 class PlaybackError(MusicGenError):
     """Audio cannot be rendered or played."""
+
+
+class Cancelled(MusicGenError):
+    """A long call stopped because its `should_stop` callback said so (not a failure)."""
