@@ -70,7 +70,7 @@ def test_unsupported_meter_and_range_are_refused() -> None:
 
 
 def test_long_notes_and_bar_crossings_become_ties() -> None:
-    melody = Melody.from_notes([Note(60, 0, 6), Note(62, 6, 96)], meter=Meter(4, 4), pickup_ticks=6)
+    melody = Melody.from_notes([Note(60, 0, 6), Note(62, 6, 100)], meter=Meter(4, 4), pickup_ticks=6)
     tokens = VOCAB.to_strings(VOCAB.encode(melody))
     assert tokens.count("-") == 2
     assert VOCAB.decode(VOCAB.encode(melody)).notes == melody.notes
