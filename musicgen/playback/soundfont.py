@@ -38,8 +38,9 @@ GM_FLUTE = 73
 _TICKS_PER_BEAT = 480
 
 
-def find_soundfont(dirs: Sequence[Path] = SOUNDFONT_DIRS) -> Path | None:
-    """The best General MIDI .sf2 in `dirs` (a known full GM set first), or None."""
+def find_soundfont(dirs: Sequence[Path] | None = None) -> Path | None:
+    """The best General MIDI .sf2 in `dirs` (default SOUNDFONT_DIRS; a full GM set first), or None."""
+    dirs = SOUNDFONT_DIRS if dirs is None else dirs
     for folder in dirs:
         for name in _PREFERRED:
             if (folder / name).is_file():
@@ -58,7 +59,7 @@ def find_fluidsynth(which: Callable[[str], str | None] = shutil.which) -> str | 
 
 
 def soundfont_available(
-    *, dirs: Sequence[Path] = SOUNDFONT_DIRS, which: Callable[[str], str | None] = shutil.which
+    *, dirs: Sequence[Path] | None = None, which: Callable[[str], str | None] = shutil.which
 ) -> bool:
     """True when both the fluidsynth program and a SoundFont are installed."""
     return find_fluidsynth(which) is not None and find_soundfont(dirs) is not None
@@ -95,7 +96,7 @@ def render_soundfont(
     sample_rate_hz: int = 44100,
     tempo_bpm: float | None = None,
     program: int = GM_VIOLIN,
-    dirs: Sequence[Path] = SOUNDFONT_DIRS,
+    dirs: Sequence[Path] | None = None,
     which: Callable[[str], str | None] = shutil.which,
 ) -> np.ndarray | None:
     """Mono float32 PCM of the melody played by fluidsynth, or None when it is not installed.

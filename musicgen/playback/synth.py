@@ -114,7 +114,11 @@ def _envelope(n_samples: int, sample_rate_hz: int, env: Envelope) -> np.ndarray:
 def _resolve_voice(voice: Voice | str | Waveform) -> tuple[Waveform, str]:
     if callable(voice) and not isinstance(voice, (str, Voice)):
         return voice, getattr(voice, "__name__", type(voice).__name__)
-    choice = Voice(voice)
+    try:
+        choice = Voice(voice)
+    except ValueError as exc:
+        names = ", ".join(v.value for v in Voice)
+        raise PlaybackError(f"There is no voice called {voice!r}: choose one of {names}.") from exc
     fallback = Voice.FIDDLE if choice is Voice.SOUNDFONT else choice
     return waveform_for(fallback), fallback.value
 
