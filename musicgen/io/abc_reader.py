@@ -1,0 +1,162 @@
+"""ABC tune books to `Melody`, one tune at a time, through music21's ABC parser.
+
+Decisions (see also `m21_convert`):
+
+- A tune book is split on its ``X:`` lines before music21 sees it, so listing tunes is a cheap
+  text scan and one bad tune never stops the others. The file header (the lines before the first
+  ``X:``, e.g. ``%abc-2.1`` or a default ``L:``) is given to every tune.
+- Repeats and first/second endings are EXPANDED (music21 ``expandRepeats``): the melody is the
+  tune as played, which is what a next-note model should learn and continue. When the repeat
+  marks are inconsistent and expansion fails, the tune is read as written and the report says so.
+- Chords keep their top note, grace notes are dropped, ties merge, triplets and broken rhythm
+  (``>``, ``<``) keep their exact durations; chord symbols ("Am") are ignored.
+- Inline ``[K:]``/``[M:]`` changes: pitches are absolute, so key changes are harmless; the melody
+  keeps the opening meter and key, and a meter change is reported.
+- Several voices: the first is read (``track=`` picks another) and the report says so.
+- Text is UTF-8 (with or without BOM) or Latin-1, with any line ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from musicgen.errors import SeedError
+from musicgen.melody import Melody
+from musicgen.io.safety import MAX_TUNES
+from musicgen.io.types import ReadReport, ReportBuilder, TuneInfo, TuneResult
+
+__all__ = ["AbcTune", "split_tune_book", "list_abc_tunes", "parse_abc_tune", "read_abc_book"]
+
+_X_LINE = re.compile(r"^X:\s*(\d*)", re.MULTILINE)
+_HEADER_KEEP = re.compile(r"^(%abc|%%|[A-Za-z]:)")
+_MAX_TUNE_CHARS = 200_000
+# music21 ignores inline [K:..] for pitches; the same field on a line of its own works, and in
+# ABC a line break inside the music changes nothing but layout. The same holds for [V:..], and
+# music21 splits voices only on V: lines of the body (header V: lines make empty voices).
+_INLINE_FIELD = re.compile(r"\[([KLMQV]):([^\]\n]*)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class AbcTune:
+    """The text of one tune (with the book's file header prepended) and its listing entry."""
+
+    info: TuneInfo
+    text: str
+
+
+def split_tune_book(text: str) -> list[AbcTune]:
+    """Split ABC text on ``X:`` lines; text without any ``X:`` is one tune."""
+    starts = [m.start() for m in _X_LINE.finditer(text)]
+    if not starts:
+        return [AbcTune(TuneInfo(1, _title_of(text), None), text)]
+    header_lines = [ln for ln in text[: starts[0]].splitlines() if _HEADER_KEEP.match(ln)]
+    header = "".join(ln + "\n" for ln in header_lines if not ln.startswith(("T:", "X:")))
+    tunes = []
+    for i, start in enumerate(starts[:MAX_TUNES]):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        body = text[start:end]
+        number_text = _X_LINE.match(body).group(1)  # type: ignore[union-attr]
+        number = int(number_text) if number_text else None
+        tunes.append(AbcTune(TuneInfo(i + 1, _title_of(body), number), header + body))
+    return tunes
+
+
+def _title_of(tune_text: str) -> str:
+    for line in tune_text.splitlines():
+        if line.startswith("T:"):
+            return line[2:].strip()
+        if line.startswith("K:"):
+            break
+    return ""
+
+
+def list_abc_tunes(text: str) -> list[TuneInfo]:
+    """The tunes of an ABC text (position, title, X: number) without parsing their music."""
+    return [t.info for t in split_tune_book(text)]
+
+
+def parse_abc_tune(
+    tune: AbcTune, *, name: str, track: int | None = None
+) -> tuple[Melody, ReadReport]:
+    """Parse one tune's text into a Melody and its report; SeedError naming `name` on failure."""
+    from musicgen.io.m21_convert import score_to_melody
+
+    if len(tune.text) > _MAX_TUNE_CHARS:
+        raise SeedError(f"Cannot read {name}: the tune is over {_MAX_TUNE_CHARS} characters long.")
+    _check_has_body(tune.text, name)
+    score = _m21_parse(_inline_fields_to_lines(tune.text), name)
+    report = ReportBuilder()
+    melody = score_to_melody(score, name=name, track=track, title=tune.info.title, report=report)
+    return melody, report.build()
+
+
+def _inline_fields_to_lines(text: str) -> str:
+    key_line = re.search(r"^K:.*$", text, re.MULTILINE)
+    if key_line is None or ("[" not in text and "V:" not in text):
+        return text
+    head, body = text[: key_line.end()], text[key_line.end() :]
+    head = "\n".join(ln for ln in head.split("\n") if not ln.startswith("V:"))
+    body = _INLINE_FIELD.sub(lambda m: f"\n{m.group(1)}:{m.group(2).strip()}\n", body)
+    return head + body
+
+
+def _check_has_body(text: str, name: str) -> None:
+    lines = text.splitlines()
+    key_at = next((i for i, ln in enumerate(lines) if ln.startswith("K:")), None)
+    if key_at is None:
+        has_music = any(ln.strip() and not re.match(r"^([A-Za-z]:|%)", ln) for ln in lines)
+        if not has_music:
+            raise SeedError(f"Cannot read {name}: the ABC tune has a header but no music.")
+        return
+    body = [ln for ln in lines[key_at + 1 :] if ln.strip() and not ln.startswith("%")]
+    if not body:
+        raise SeedError(f"Cannot read {name}: the ABC tune has a header but no music after K:.")
+
+
+def _m21_parse(text: str, name: str):  # -> music21.stream.Score
+    from music21 import abcFormat
+    from music21.abcFormat import translate
+
+    try:
+        handler = abcFormat.ABCFile().readstr(text)
+        return translate.abcToStreamScore(handler)
+    except RecursionError as exc:
+        raise SeedError(f"Cannot read {name}: the ABC is nested too deeply to parse.") from exc
+    except Exception as exc:  # music21's ABC parser raises many types on malformed input
+        raise SeedError(f"Cannot read {name}: the ABC could not be parsed ({_short(exc)}).") from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def read_abc_book(
+    text: str,
+    *,
+    source_name: str,
+    on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[TuneResult]:
+    """Parse every tune independently: a bad tune becomes a TuneResult with its error sentence."""
+    tunes = split_tune_book(text)
+    results: list[TuneResult] = []
+    for done, tune in enumerate(tunes):
+        if should_stop is not None and should_stop():
+            break
+        name = tune_name(source_name, tune.info, len(tunes))
+        try:
+            melody, report = parse_abc_tune(tune, name=name)
+            results.append(TuneResult(tune.info, melody, report))
+        except SeedError as exc:
+            results.append(TuneResult(tune.info, error=str(exc)))
+        if on_progress is not None:
+            on_progress(done + 1, len(tunes))
+    return results
+
+
+def tune_name(source_name: str, info: TuneInfo, tune_count: int) -> str:
+    """How messages name a tune: the file alone for a single tune, else 'file, tune N'."""
+    return source_name if tune_count == 1 else f"{source_name}, tune {info.index}"

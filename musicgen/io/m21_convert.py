@@ -1,0 +1,216 @@
+"""music21 streams to `Melody` (shared by the ABC and MusicXML readers), and key estimation.
+
+Imported only when a file is read: music21 takes a moment to load.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Iterable
+
+from musicgen.errors import SeedError
+from musicgen.melody import TICKS_PER_QUARTER, Key, Melody, Meter, Note
+from musicgen.io.safety import MAX_NOTES
+from musicgen.io.types import ReportBuilder
+
+__all__ = ["score_to_melody", "estimate_key", "m21_key_to_key", "quantize_quarters"]
+
+_MODE_ALIASES = {"ionian": "major", "aeolian": "minor"}
+
+
+def quantize_quarters(quarters: Any, report: ReportBuilder) -> int:
+    """Quarter lengths (float or Fraction) to ticks on the 12-per-quarter grid, counting moves."""
+    exact = Fraction(quarters).limit_denominator(10_000) * TICKS_PER_QUARTER
+    ticks = round(exact)
+    report.note_shift(float(abs(exact - ticks)))
+    return int(ticks)
+
+
+def m21_key_to_key(obj: Any) -> Key:
+    """A music21 Key or KeySignature to our Key (a bare signature is read as major)."""
+    from music21 import key as m21key
+
+    if not isinstance(obj, m21key.Key):
+        obj = obj.asKey("major")
+    mode = _MODE_ALIASES.get(str(obj.mode).lower(), str(obj.mode).lower())
+    try:
+        return Key(obj.tonic.pitchClass, mode)
+    except ValueError:
+        return Key(obj.tonic.pitchClass, "major")
+
+
+def estimate_key(pitches_and_lengths: Iterable[tuple[int, int]]) -> Key:
+    """Krumhansl-Schmuckler key estimate (music21's analysis) from (MIDI pitch, ticks) pairs."""
+    from music21 import note, stream
+
+    part = stream.Stream()
+    for pitch, ticks in pitches_and_lengths:
+        part.append(note.Note(pitch, quarterLength=Fraction(ticks, TICKS_PER_QUARTER)))
+    if not part.notes:
+        return Key(0, "major")
+    try:
+        return m21_key_to_key(part.analyze("key"))
+    except Exception:  # analysis is a best guess; a failure must not stop a read
+        return Key(0, "major")
+
+
+def score_to_melody(
+    score: Any, *, name: str, track: int | None, title: str, report: ReportBuilder
+) -> Melody:
+    """The chosen part of a parsed score as a Melody: repeats expanded, ties merged, top notes."""
+    part = _choose_part(score, name=name, track=track, report=report)
+    meter = _opening_meter(part, name, report)
+    pickup = _pickup_ticks(part, meter, report)
+    part = _expand_repeats(part, report)
+    notes = _collect_notes(part, name, report)
+    key = _opening_key(part, notes)
+    tempo = _opening_tempo(part)
+    meta_title = ""
+    if getattr(score, "metadata", None) is not None:
+        meta_title = score.metadata.title or score.metadata.movementName or ""
+    melody = Melody.from_notes(
+        notes, meter=meter, key=key, tempo_bpm=tempo, title=meta_title or title,
+        pickup_ticks=pickup % meter.bar_ticks,
+    )
+    if melody.note_count == 0:
+        raise SeedError(f"Cannot read {name}: it has no pitched notes.")
+    return melody
+
+
+def _choose_part(score: Any, *, name: str, track: int | None, report: ReportBuilder) -> Any:
+    parts = list(getattr(score, "parts", None) or [score])
+    parts = [p for p in parts if p.recurse().notes] or parts[:1]  # music21 may add empty voices
+    if track is None:
+        if len(parts) > 1:
+            report.voices_dropped += len(parts) - 1
+            report.warn(f"{name} has {len(parts)} parts or voices; the first was read")
+        return parts[0]
+    if not 1 <= track <= len(parts):
+        raise SeedError(
+            f"Cannot read {name}: there is no part {track}; it has {len(parts)} "
+            f"part{'s' if len(parts) != 1 else ''} (numbered from 1)."
+        )
+    return parts[track - 1]
+
+
+def _opening_meter(part: Any, name: str, report: ReportBuilder) -> Meter:
+    from music21 import meter as m21meter
+
+    signatures = list(part.recurse().getElementsByClass(m21meter.TimeSignature))
+    if not signatures:
+        return Meter(4, 4)
+    if _real_meter_changes(part, signatures):
+        report.warn("the meter changes inside the tune; the opening meter is kept")
+    first = signatures[0]
+    try:
+        return Meter(int(first.numerator), int(first.denominator))
+    except (ValueError, TypeError):
+        report.warn(f"meter {first.ratioString} is not supported; 4/4 is assumed")
+        return Meter(4, 4)
+
+
+def _real_meter_changes(part: Any, signatures: list[Any]) -> bool:
+    """True when the meter really changes: music21 marks a mid-tune pickup bar with a one-bar
+    signature (e.g. 1/16) that the next bar undoes; those are not changes."""
+    first = signatures[0].ratioString
+    numbers = {}
+    for ts in signatures:
+        measure = ts.getContextByClass("Measure")
+        numbers[measure.number if measure is not None else -1] = ts.ratioString
+    for number, ratio in numbers.items():
+        if ratio != first and numbers.get(number + 1) is None:
+            return True
+    return False
+
+
+def _pickup_ticks(part: Any, meter: Meter, report: ReportBuilder) -> int:
+    measures = list(part.getElementsByClass("Measure"))
+    if not measures:
+        return 0
+    first = measures[0]
+    padding = Fraction(first.paddingLeft or 0).limit_denominator(10_000)
+    if padding > 0:
+        return quantize_quarters(Fraction(meter.bar_ticks, TICKS_PER_QUARTER) - padding, report)
+    if first.number == 0 and len(measures) > 1:
+        return quantize_quarters(measures[1].offset - first.offset, report)
+    return 0
+
+
+def _expand_repeats(part: Any, report: ReportBuilder) -> Any:
+    from music21 import bar, spanner
+
+    flat = part.flatten()
+    has_repeats = bool(flat.getElementsByClass(bar.Repeat)) or bool(
+        part.getElementsByClass(spanner.RepeatBracket)
+    )
+    if not has_repeats:
+        return part
+    try:
+        expanded = part.expandRepeats()
+    except Exception as exc:  # music21 raises several types for inconsistent repeat marks
+        report.warn(f"the repeats could not be expanded ({exc}); the tune is read as written")
+        return part
+    report.repeats_expanded = True
+    return expanded
+
+
+def _collect_notes(part: Any, name: str, report: ReportBuilder) -> list[Note]:
+    from music21 import chord, harmony, note
+
+    out: list[Note] = []
+    for count, el in enumerate(part.flatten().notesAndRests):
+        if count > MAX_NOTES:
+            raise SeedError(f"Cannot read {name}: it has more than {MAX_NOTES} notes.")
+        if isinstance(el, harmony.ChordSymbol):
+            continue
+        if el.duration.isGrace or el.quarterLength == 0:
+            report.grace_notes_dropped += 1
+            continue
+        onset = quantize_quarters(el.offset, report)
+        end = quantize_quarters(el.offset + el.quarterLength, report)
+        if isinstance(el, note.Rest):
+            out.append(Note(None, onset, end - onset))
+            continue
+        if isinstance(el, chord.Chord):
+            pitches = [p.midi for p in el.pitches]
+            if not pitches:
+                continue
+            if len(pitches) > 1:
+                report.chords_reduced += 1
+            pitch = max(pitches)
+        elif isinstance(el, note.Note):
+            pitch = el.pitch.midi
+        else:  # unpitched percussion
+            continue
+        if not 0 <= pitch <= 127:
+            continue
+        tie = el.tie.type if el.tie is not None else None
+        prev = out[-1] if out else None
+        if tie in ("stop", "continue") and prev is not None and prev.pitch == pitch \
+                and prev.end_ticks == onset:
+            out[-1] = Note(pitch, prev.onset_ticks, end - prev.onset_ticks)
+            report.ties_merged += 1
+            continue
+        out.append(Note(pitch, onset, end - onset))
+    return out
+
+
+def _opening_key(part: Any, notes: list[Note]) -> Key:
+    from music21 import key as m21key
+
+    for obj in part.recurse().getElementsByClass(m21key.KeySignature):
+        return m21_key_to_key(obj)
+    return estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
+
+
+def _opening_tempo(part: Any) -> float:
+    from music21 import tempo
+
+    for mark in part.recurse().getElementsByClass(tempo.MetronomeMark):
+        try:
+            bpm = mark.getQuarterBPM()
+        except Exception:  # a text-only tempo mark has no number
+            bpm = None
+        if bpm and bpm > 0:
+            return float(bpm)
+    return 120.0
