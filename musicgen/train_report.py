@@ -1,0 +1,120 @@
+"""Training records: the metrics JSONL log, the loss-curve PNG, progress events and the result.
+
+Every step and every validation appends one JSON object to ``<stem>.metrics.jsonl``; a resumed run
+first drops the lines past the step it resumes from (a kill may have logged steps whose state was
+never saved). At the end ``<stem>.loss.png`` plots training loss and validation bits per note
+(matplotlib with the Agg backend, imported only then).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TrainProgress", "TrainResult", "MetricsLog", "plot_losses"]
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress event, for a progress bar or a live plot."""
+
+    event: str  # "step" after an optimizer step, "epoch" after validation, "done" at the end
+    step: int  # optimizer steps taken so far
+    total_steps: int  # the schedule's horizon (may shrink once a minutes budget is measured)
+    epoch: int  # current epoch, 1-based
+    loss: float  # training loss (nats per token) of the last step, all ranks together
+    lr: float  # learning rate of the last step
+    tokens_per_s: float  # predicted (non-padding) tokens per second, smoothed
+    val_bits_per_note: float | None  # latest validation figure (None before the first)
+    elapsed_s: float  # wall time of the run, earlier sessions included
+    padding_fraction: float  # padding share of this epoch's batches
+
+    @property
+    def fraction(self) -> float:
+        """Share of the schedule done (0..1), for a generic progress bar."""
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    @property
+    def message(self) -> str:
+        val = "-" if self.val_bits_per_note is None else f"{self.val_bits_per_note:.3f}"
+        return (f"epoch {self.epoch} step {self.step}/{self.total_steps} loss {self.loss:.3f} "
+                f"val {val} bits/note {self.tokens_per_s:.0f} tok/s")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run produced."""
+
+    checkpoint: Path  # the best checkpoint (lowest validation bits per note)
+    last_checkpoint: Path  # the weights after the last step
+    best_val_bits_per_note: float  # the best checkpoint's validation figure
+    last_val_bits_per_note: float  # the final validation figure
+    train_loss: float  # mean training loss of the last epoch (nats per token)
+    steps: int  # optimizer steps taken in total (resumed sessions included)
+    epochs: int  # epochs started
+    stop_reason: str  # "epochs", "minutes", "early-stopping"
+    wall_time_s: float  # all sessions together
+    tokens_per_s: float  # mean training throughput of this session
+    padding_fraction: float  # mean padding share of the batches
+    metrics_path: Path
+    plot_path: Path | None  # None when matplotlib could not draw
+
+
+class MetricsLog:
+    """The append-only JSONL metrics file of one run."""
+
+    def __init__(self, path: Path, *, resume_step: int | None) -> None:
+        self.path = path
+        if resume_step is None:
+            path.write_text("", encoding="utf-8")
+        elif path.exists():
+            kept = [line for line in self.read() if line.get("step", 0) <= resume_step]
+            path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        rows = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+        return rows
+
+
+def plot_losses(rows: list[dict[str, Any]], path: Path, title: str) -> Path | None:
+    """Draw training loss (bits per token) and validation bits per note against steps."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    steps = [r["step"] for r in rows if r.get("event") == "step"]
+    loss = [r["loss"] / math.log(2) for r in rows if r.get("event") == "step"]
+    vsteps = [r["step"] for r in rows if r.get("event") == "epoch"]
+    vals = [r["val_bits_per_note"] for r in rows if r.get("event") == "epoch"]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.plot(steps, loss, lw=0.8, label="train (bits/token)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("train bits per token")
+    ax2 = ax.twinx()
+    ax2.plot(vsteps, vals, "o-", color="tab:red", label="validation (bits/note)")
+    ax2.set_ylabel("validation bits per note")
+    ax.set_title(title)
+    fig.legend(loc="upper right")
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
