@@ -1,0 +1,61 @@
+"""Every QAction of the main window, declared in one place with its text, shortcut and tip."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+__all__ = ["Actions"]
+
+
+class Actions:
+    """The window's actions; `build_menus` puts them in the menu bar."""
+
+    def __init__(self, parent: QWidget) -> None:
+        def make(text: str, shortcut: str | QKeySequence.StandardKey | None = None,
+                 tip: str = "", checkable: bool = False) -> QAction:
+            action = QAction(text, parent)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            if tip:
+                action.setStatusTip(tip)
+                action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
+            action.setCheckable(checkable)
+            parent.addAction(action)  # shortcuts work even when the menu bar is hidden
+            return action
+
+        self.open = make("&Open…", "Ctrl+O", "Open a MIDI, ABC or MusicXML melody as the seed")
+        self.open_checkpoint = make("Open &checkpoint…", None, "Use a model checkpoint you trained")
+        self.export = make("&Export…", "Ctrl+E", "Export the selected variation")
+        self.quit = make("&Quit", "Ctrl+Q", "Close musicgen")
+        self.generate = make("&Generate", "Ctrl+G", "Continue the seed with the chosen model")
+        self.stop = make("&Stop", "Esc", "Stop the running generation")
+        self.play = make("&Play / Stop", "Space", "Play the selected melody, or stop")
+        self.loop = make("&Loop", "Ctrl+L", "Play again from the start when the end is reached",
+                         checkable=True)
+        self.zoom_in = make("Zoom &in", "Ctrl++", "Zoom the piano roll in")
+        self.zoom_out = make("Zoom &out", "Ctrl+-", "Zoom the piano roll out")
+        self.zoom_fit = make("&Fit to window", "Ctrl+0", "Show the whole melody")
+        self.show_seed = make("Show the &seed", None, "Show the seed alone in the piano roll")
+        self.stop.setEnabled(False)
+        self.recent_menu = QMenu("Open &recent", parent)
+
+    def build_menus(self, window) -> None:  # a QMainWindow
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.open_checkpoint)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        gen_menu = bar.addMenu("&Generate")
+        gen_menu.addAction(self.generate)
+        gen_menu.addAction(self.stop)
+        play_menu = bar.addMenu("&Playback")
+        play_menu.addAction(self.play)
+        play_menu.addAction(self.loop)
+        view_menu = bar.addMenu("&View")
+        for action in (self.zoom_in, self.zoom_out, self.zoom_fit, self.show_seed):
+            view_menu.addAction(action)

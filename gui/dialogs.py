@@ -1,0 +1,62 @@
+"""Every dialog the window opens goes through `Dialogs`, one object tests can observe or replace.
+
+Error boxes are non-blocking (``QMessageBox.open``) and announced with `Dialogs.error_shown`, so a
+failure never stalls the event loop and a test can wait on the signal and read the text.
+Questions and file pickers block, as users expect; tests replace those methods.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+__all__ = ["Dialogs", "SEED_FILE_FILTER"]
+
+SEED_FILE_FILTER = (
+    "Melodies (*.mid *.midi *.abc *.musicxml *.mxl *.xml);;MIDI (*.mid *.midi);;ABC (*.abc);;"
+    "MusicXML (*.musicxml *.mxl *.xml);;All files (*)"
+)
+
+
+class Dialogs(QObject):
+    """Error boxes, confirmations and file pickers, parented to one window."""
+
+    error_shown = Signal(str)
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._window = parent
+        self.last_error: str = ""
+        self.last_box: QMessageBox | None = None
+
+    def error(self, text: str, title: str = "musicgen") -> None:
+        """Show an error box without blocking and announce it."""
+        self.last_error = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self._window)
+        box.setObjectName("errorBox")
+        box.open()
+        self.last_box = box
+        box.finished.connect(box.deleteLater)
+        self.error_shown.emit(text)
+
+    def confirm(self, question: str, title: str = "musicgen") -> bool:
+        """Ask a yes/no question (blocking); True for yes."""
+        answer = QMessageBox.question(self._window, title, question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_file(self, folder: str, file_filter: str = SEED_FILE_FILTER,
+                  caption: str = "Open a melody") -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self._window, caption, folder, file_filter)
+        return path or None
+
+    def save_file(self, start_path: str, file_filter: str, caption: str = "Export as") -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self._window, caption, start_path, file_filter,
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        return path or None
+
+    def folder(self, start: str, caption: str = "Choose a folder") -> str | None:
+        return QFileDialog.getExistingDirectory(self._window, caption, start) or None

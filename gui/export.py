@@ -1,0 +1,98 @@
+"""Export: which files to write for an export request, and writing them (in the worker).
+
+MIDI, ABC and MusicXML go through `musicgen.io.write_melody` (atomic, provenance from
+`Melody.metadata` inside the file); WAV is rendered with the project's synthesizer and written
+atomically by `musicgen.playback.write_wav`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from musicgen.melody import Melody
+
+__all__ = ["EXPORT_FORMATS", "ExportRequest", "plan_export", "existing_targets", "write_plan",
+           "safe_stem"]
+
+EXPORT_FORMATS: dict[str, str] = {"MIDI": ".mid", "ABC": ".abc", "MusicXML": ".musicxml",
+                                  "WAV": ".wav"}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """A file (or, for all variations, a folder), a format suffix and what to include."""
+
+    path: str
+    suffix: str = ".mid"
+    continuation_only: bool = False
+    all_variations: bool = False
+
+
+def safe_stem(title: str) -> str:
+    """A file name stem from a tune title ('The Kesh' -> 'the-kesh')."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()
+    return stem or "melody"
+
+
+def plan_export(request: ExportRequest, melodies: Sequence[Melody],
+                current: int) -> list[tuple[Path, Melody]]:
+    """The (path, melody) pairs an export request means."""
+    chosen = list(enumerate(melodies, start=1)) if request.all_variations else [
+        (current + 1, melodies[current])]
+    plan: list[tuple[Path, Melody]] = []
+    for number, melody in chosen:
+        part = melody.continuation if request.continuation_only else melody
+        part = part.with_metadata(variation=number,
+                                  exported="continuation" if request.continuation_only else "seed+continuation")
+        if request.all_variations:
+            stem = safe_stem(melody.title)
+            kind = "-continuation" if request.continuation_only else ""
+            path = Path(request.path) / f"{stem}-variation-{number}{kind}{request.suffix}"
+        else:
+            path = Path(request.path)
+            if path.suffix.lower() != request.suffix:
+                path = path.with_name(path.name + request.suffix)
+        plan.append((path, part))
+    return plan
+
+
+def existing_targets(plan: Sequence[tuple[Path, Melody]]) -> list[Path]:
+    return [path for path, _melody in plan if path.exists()]
+
+
+def write_plan(plan: Sequence[tuple[Path, Melody]], tempo_bpm: float | None = None, *,
+               on_progress: Callable[..., None] | None = None,
+               should_stop: Callable[[], bool] | None = None) -> list[Path]:
+    """Write every planned file (runs in the worker); returns the paths written."""
+    from musicgen.errors import Cancelled, WriteError
+
+    written: list[Path] = []
+    for done, (path, melody) in enumerate(plan):
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"export stopped after {done} of {len(plan)} files")
+        if not path.parent.is_dir():
+            raise WriteError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+        if not melody.notes:
+            raise WriteError(f"Cannot write {path}: there are no notes to export.")
+        if tempo_bpm:
+            melody = melody.replace(tempo_bpm=float(tempo_bpm))
+        _write_one(melody, path)
+        written.append(path)
+        if on_progress is not None:
+            on_progress(done + 1, len(plan))
+    return written
+
+
+def _write_one(melody: Melody, path: Path) -> None:
+    if path.suffix.lower() == ".wav":
+        from musicgen import playback
+
+        samples = playback.render(melody, tempo_bpm=melody.tempo_bpm)
+        playback.write_wav(path, samples, playback.DEFAULT_SAMPLE_RATE_HZ)
+        return
+    from musicgen import io
+
+    io.write_melody(melody, path)

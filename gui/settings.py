@@ -1,0 +1,130 @@
+"""The app's persistent settings: the only module that knows QSettings keys.
+
+Everything the window remembers between runs (last folder, model, sampling values, tempo, recent
+files, window geometry) is read and written through `AppSettings`, so a key is spelled once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+__all__ = ["AppSettings", "MAX_RECENT_FILES"]
+
+MAX_RECENT_FILES = 8
+
+_LAST_FOLDER = "files/last_folder"
+_RECENT = "files/recent"
+_MODEL = "model/name"
+_SAMPLING = "sampling/values"
+_TEMPO = "playback/tempo_bpm"
+_LOOP = "playback/loop"
+_GEOMETRY = "window/geometry"
+_STATE = "window/state"
+
+
+class AppSettings:
+    """Typed access to the app's QSettings (an ini file may be given, e.g. for tests)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            self._qs = QSettings("musicgen", "musicgen-gui")
+        else:
+            self._qs = QSettings(str(path), QSettings.Format.IniFormat)
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+    # --- files --------------------------------------------------------------------------------
+    @property
+    def last_folder(self) -> str:
+        folder = str(self._qs.value(_LAST_FOLDER, "") or "")
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+    @last_folder.setter
+    def last_folder(self, folder: str | Path) -> None:
+        self._qs.setValue(_LAST_FOLDER, str(folder))
+
+    @property
+    def recent_files(self) -> list[str]:
+        return self._load_json(_RECENT, [])
+
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        """Put a file first in the recent list (deduplicated, at most MAX_RECENT_FILES)."""
+        path = str(Path(path).resolve())
+        files = [path] + [p for p in self.recent_files if p != path]
+        files = files[:MAX_RECENT_FILES]
+        self._qs.setValue(_RECENT, json.dumps(files))
+        self.last_folder = str(Path(path).parent)
+        return files
+
+    # --- model and sampling -------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return str(self._qs.value(_MODEL, "lstm") or "lstm")
+
+    @model.setter
+    def model(self, name_or_path: str) -> None:
+        self._qs.setValue(_MODEL, name_or_path)
+
+    @property
+    def sampling(self) -> dict[str, Any]:
+        """The sampling panel's values as saved (a dict; unknown keys are ignored by the panel)."""
+        return self._load_json(_SAMPLING, {})
+
+    @sampling.setter
+    def sampling(self, values: dict[str, Any]) -> None:
+        self._qs.setValue(_SAMPLING, json.dumps(values))
+
+    # --- playback -----------------------------------------------------------------------------
+    @property
+    def tempo_bpm(self) -> float | None:
+        value = self._qs.value(_TEMPO, None)
+        try:
+            return float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    @tempo_bpm.setter
+    def tempo_bpm(self, bpm: float) -> None:
+        self._qs.setValue(_TEMPO, float(bpm))
+
+    @property
+    def loop(self) -> bool:
+        return str(self._qs.value(_LOOP, "false")).lower() == "true"
+
+    @loop.setter
+    def loop(self, on: bool) -> None:
+        self._qs.setValue(_LOOP, "true" if on else "false")
+
+    # --- window -------------------------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray | None:
+        value = self._qs.value(_GEOMETRY, None)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, data: QByteArray) -> None:
+        self._qs.setValue(_GEOMETRY, data)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        value = self._qs.value(_STATE, None)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, data: QByteArray) -> None:
+        self._qs.setValue(_STATE, data)
+
+    def _load_json(self, key: str, default: Any) -> Any:
+        raw = self._qs.value(key, None)
+        if not raw:
+            return default
+        try:
+            value = json.loads(str(raw))
+        except ValueError:
+            return default
+        return value if isinstance(value, type(default)) else default

@@ -1,0 +1,94 @@
+"""CorpusBrowser: search the folk corpus by title and collection and pick a tune as the seed."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
+)
+
+__all__ = ["CorpusBrowser"]
+
+
+class _TitleOrCollectionFilter(QSortFilterProxyModel):
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[override]
+        words = self.filterRegularExpression().pattern().lower().split()
+        if not words:
+            return True
+        model = self.sourceModel()
+        text = " ".join(str(model.index(row, col, parent).data() or "") for col in (0, 1)).lower()
+        return all(word in text for word in words)
+
+
+class CorpusBrowser(QWidget):
+    """A search box over a table of tunes (title, collection, split), and "Use as seed"."""
+
+    load_requested = Signal()
+    tune_chosen = Signal(object)  # the corpus tune (it has .melody)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status_label = QLabel("The folk corpus is loaded when you first need it.")
+        self.status_label.setWordWrap(True)
+        self.load_button = QPushButton("Load the folk corpus")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search title or collection…")
+        self.search_edit.setClearButtonEnabled(True)
+        self._model = QStandardItemModel(0, 3, self)
+        self._model.setHorizontalHeaderLabels(["Title", "Collection", "Split"])
+        self._proxy = _TitleOrCollectionFilter(self)
+        self._proxy.setSourceModel(self._model)
+        self.table = QTableView()
+        self.table.setModel(self._proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.use_button = QPushButton("Use as seed")
+        layout = QVBoxLayout(self)
+        for widget in (self.status_label, self.load_button, self.search_edit):
+            layout.addWidget(widget)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.use_button)
+        self._tunes: list[Any] = []
+        self.load_button.clicked.connect(self.load_requested)
+        self.search_edit.textChanged.connect(self._proxy.setFilterFixedString)
+        self.use_button.clicked.connect(self._use_selected)
+        self.table.doubleClicked.connect(lambda _index: self._use_selected())
+
+    def set_tunes(self, tunes: Sequence[Any]) -> None:
+        """Show corpus tunes (objects with title, collection, split and melody)."""
+        self._tunes = list(tunes)
+        self._model.removeRows(0, self._model.rowCount())
+        for i, tune in enumerate(self._tunes):
+            cells = [QStandardItem(str(getattr(tune, attr, "") or "")) for attr in
+                     ("title", "collection", "split")]
+            cells[0].setData(i, Qt.ItemDataRole.UserRole)
+            self._model.appendRow(cells)
+        self.load_button.hide()
+        self.status_label.setText(f"{len(self._tunes)} tunes. Double-click one to use it as the seed.")
+
+    def set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def search(self, text: str) -> None:
+        self.search_edit.setText(text)
+
+    def visible_titles(self) -> list[str]:
+        return [str(self._proxy.index(r, 0).data()) for r in range(self._proxy.rowCount())]
+
+    def choose_row(self, row: int) -> None:
+        """Select a row of the (filtered) table and use that tune."""
+        self.table.selectRow(row)
+        self._use_selected()
+
+    def _use_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            index = self._proxy.index(rows[0].row(), 0)
+            self.tune_chosen.emit(self._tunes[int(index.data(Qt.ItemDataRole.UserRole))])

@@ -1,0 +1,133 @@
+"""ModelPanel: choose the LSTM, the Transformer or another checkpoint, and read its model card.
+
+A view only: it is given the model cards (`musicgen.pipeline.ModelInfo`-like objects with name,
+path, kind, parameters, corpus, bits_per_note) and emits the name or path the user picked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+__all__ = ["ModelPanel", "describe_card", "OTHER_CHECKPOINT"]
+
+OTHER_CHECKPOINT = "Other checkpoint…"
+
+
+def _size(parameters: Any) -> str:
+    try:
+        count = int(parameters)
+    except (TypeError, ValueError):
+        return "?"
+    if count >= 1_000_000:
+        return f"{count / 1e6:.1f} M parameters"
+    return f"{count / 1e3:.0f} k parameters" if count >= 1000 else f"{count} parameters"
+
+
+def describe_card(card: Any) -> str:
+    """A model card as short rich text: kind, size, corpus, bits per note."""
+    bits = getattr(card, "bits_per_note", None)
+    bits_text = f"{float(bits):.2f}" if isinstance(bits, (int, float)) else "not measured"
+    rows = [("Kind", str(getattr(card, "kind", "?")).capitalize() or "?"),
+            ("Size", _size(getattr(card, "parameters", None))),
+            ("Corpus", str(getattr(card, "corpus", "") or "unknown")),
+            ("Bits/note", bits_text)]
+    cells = "".join(f"<tr><td style='color:#666;padding-right:8px'>{k}</td><td>{v}</td></tr>"
+                    for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+def _label(card: Any) -> str:
+    name = str(getattr(card, "name", "") or Path(str(getattr(card, "path", "model"))).stem)
+    kind = str(getattr(card, "kind", "") or "")
+    pretty = {"lstm": "LSTM", "transformer": "Transformer"}.get(name.lower())
+    if pretty:
+        return pretty
+    return f"{name} ({kind})" if kind and kind.lower() not in name.lower() else name
+
+
+class ModelPanel(QGroupBox):
+    """A model combo box with an "Other checkpoint…" entry, a model card and a load status."""
+
+    model_chosen = Signal(str)  # a model name ("lstm") or a checkpoint path
+    other_checkpoint_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Model", parent)
+        self.combo = QComboBox()
+        self.card_label = QLabel("Looking for models…")
+        self.card_label.setWordWrap(True)
+        self.status_label = QLabel("")
+        self.status_label.setStyleSheet("color:#666")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.combo)
+        layout.addWidget(self.card_label)
+        layout.addWidget(self.status_label)
+        self._cards: list[Any] = []
+        self._keys: list[str] = []
+        self._current = -1
+        self.combo.activated.connect(self._on_activated)
+
+    def set_models(self, cards: Sequence[Any], selected: str = "") -> None:
+        """Fill the chooser; select `selected` (a name or path) when it is among them."""
+        self._cards = list(cards)
+        self._keys = [self._key(card) for card in self._cards]
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for card, key in zip(self._cards, self._keys):
+            self.combo.addItem(_label(card), key)
+        self.combo.addItem(OTHER_CHECKPOINT, None)
+        self.combo.blockSignals(False)
+        index = self._index_of(selected)
+        self._select(index if index >= 0 else (0 if self._cards else -1))
+
+    def add_checkpoint(self, card: Any, path: str) -> None:
+        """Add (or reselect) a checkpoint file the user picked, select it and announce it."""
+        index = self._index_of(path)
+        if index < 0:
+            self._cards.append(card)
+            self._keys.append(path)
+            index = len(self._cards) - 1
+            self.combo.insertItem(index, f"{_label(card)} — {Path(path).name}", path)
+        self._select(index)
+        self.model_chosen.emit(path)
+
+    def current_model(self) -> str | None:
+        """The name or checkpoint path to load, None when there is no model."""
+        return self._keys[self._current] if 0 <= self._current < len(self._keys) else None
+
+    def current_card(self) -> Any | None:
+        return self._cards[self._current] if 0 <= self._current < len(self._cards) else None
+
+    def set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _on_activated(self, index: int) -> None:
+        if index >= len(self._cards):  # "Other checkpoint…"
+            self.combo.setCurrentIndex(max(self._current, 0))
+            self.other_checkpoint_requested.emit()
+            return
+        self._select(index)
+        self.model_chosen.emit(self._keys[index])
+
+    def _select(self, index: int) -> None:
+        self._current = index
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+            self.card_label.setText(describe_card(self._cards[index]))
+        else:
+            self.card_label.setText("No model found: choose “Other checkpoint…”.")
+
+    def _index_of(self, key: str) -> int:
+        for i, card in enumerate(self._cards):
+            if key and key in (self._keys[i], str(getattr(card, "path", ""))):
+                return i
+        return -1
+
+    @staticmethod
+    def _key(card: Any) -> str:
+        name = str(getattr(card, "name", "") or "")
+        return name if name else str(getattr(card, "path", ""))

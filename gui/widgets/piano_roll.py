@@ -1,0 +1,242 @@
+"""PianoRollView: a melody drawn as a piano roll, seed and continuation in two colours.
+
+Bar lines (numbered) and a beat grid, note names on hover, zoom (Ctrl+wheel or `zoom_in`),
+horizontal scroll, a playhead, and a click that asks to play from that point (`seek_requested`).
+A view only: it is given a `Melody` and emits signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
+
+from musicgen.melody import TICKS_PER_QUARTER, Melody, Note, pitch_to_name
+
+__all__ = ["PianoRollView", "SEED_COLOUR", "CONTINUATION_COLOUR"]
+
+SEED_COLOUR = QColor("#3a78c9")
+CONTINUATION_COLOUR = QColor("#e07b2a")
+_PLAYHEAD = QColor("#d62828")
+_GUTTER_PX = 40
+_TOP_PX = 18
+_MIN_ROW_PX = 7
+_ZOOM_LIMITS = (0.5, 24.0)
+_BLACK_KEYS = {1, 3, 6, 8, 10}
+
+
+class _RollCanvas(QWidget):
+    """The drawing surface inside the scroll area."""
+
+    def __init__(self, view: PianoRollView) -> None:
+        super().__init__()
+        self._view = view
+        self.setMouseTracking(True)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._view.content_width(), 200)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._view.paint(painter, event.rect())
+        finally:
+            painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._view.melody is not None:
+            tick = self._view.x_to_tick(event.position().x())
+            if 0 <= tick <= self._view.melody.duration_ticks:
+                self._view.seek_requested.emit(tick)
+
+    def event(self, event) -> bool:  # type: ignore[override]
+        if event.type() == event.Type.ToolTip:
+            note = self._view.note_at(event.pos())
+            if note is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self._view.describe_note(note), self)
+            return True
+        return super().event(event)
+
+
+class PianoRollView(QScrollArea):
+    """A zoomable, scrollable piano roll with a playhead."""
+
+    seek_requested = Signal(int)  # tick the user clicked: play from there
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.melody: Melody | None = None
+        self.px_per_tick = 2.5
+        self.playhead_ticks: int | None = None
+        self._low, self._high = 60, 84
+        self._canvas = _RollCanvas(self)
+        self.setWidget(self._canvas)
+        self.setWidgetResizable(False)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumHeight(160)
+        self.setToolTip("")
+        self._relayout()
+
+    # --- model --------------------------------------------------------------------------------
+    def set_melody(self, melody: Melody | None) -> None:
+        self.melody = melody
+        self.playhead_ticks = None
+        if melody is not None and melody.pitch_range is not None:
+            low, high = melody.pitch_range
+            pad = max(2, (24 - (high - low)) // 2)
+            self._low, self._high = max(0, low - pad), min(127, high + pad)
+        self._relayout()
+        self.horizontalScrollBar().setValue(0)
+
+    def note_spans(self) -> list[tuple[Note, str]]:
+        """Every pitched note with its role, 'seed' or 'continuation'."""
+        if self.melody is None:
+            return []
+        boundary = self.melody.seed_end_ticks
+        return [(n, self._role(n)) for n in self.melody.pitched_notes]
+
+    def describe_note(self, note: Note) -> str:
+        assert self.melody is not None
+        bar = self.melody.bar_index(note.onset_ticks) + (0 if self.melody.pickup_ticks else 1)
+        beats = note.duration_ticks / TICKS_PER_QUARTER
+        return f"{pitch_to_name(note.pitch or 0)} · bar {bar} · {beats:g} beats · {self._role(note)}"
+
+    def _role(self, note: Note) -> str:
+        boundary = self.melody.seed_end_ticks if self.melody else None
+        return "continuation" if boundary is not None and note.onset_ticks >= boundary else "seed"
+
+    # --- playhead and zoom --------------------------------------------------------------------
+    def set_playhead(self, ticks: int | None) -> None:
+        self.playhead_ticks = ticks
+        if ticks is not None:
+            x = int(self.tick_to_x(ticks))
+            bar = self.horizontalScrollBar()
+            if not bar.value() <= x <= bar.value() + self.viewport().width() - 40:
+                bar.setValue(max(0, x - 60))
+        self._canvas.update()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.px_per_tick * 1.25)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.px_per_tick / 1.25)
+
+    def zoom_to_fit(self) -> None:
+        if self.melody is not None and self.melody.duration_ticks:
+            usable = max(100, self.viewport().width() - _GUTTER_PX - 12)
+            self.set_zoom(usable / self.melody.duration_ticks)
+
+    def set_zoom(self, px_per_tick: float) -> None:
+        self.px_per_tick = min(max(px_per_tick, _ZOOM_LIMITS[0]), _ZOOM_LIMITS[1])
+        self._relayout()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            (self.zoom_in if event.angleDelta().y() > 0 else self.zoom_out)()
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[override]
+        super().resizeEvent(event)
+        self._relayout()
+
+    # --- geometry -----------------------------------------------------------------------------
+    def content_width(self) -> int:
+        ticks = self.melody.duration_ticks if self.melody else 0
+        return int(_GUTTER_PX + ticks * self.px_per_tick + 24)
+
+    def _relayout(self) -> None:
+        height = max(self.viewport().height(), _TOP_PX + (self._high - self._low + 1) * _MIN_ROW_PX)
+        width = max(self.content_width(), self.viewport().width())
+        self._canvas.resize(width, height)
+        self._canvas.update()
+
+    @property
+    def row_px(self) -> float:
+        return (self._canvas.height() - _TOP_PX) / (self._high - self._low + 1)
+
+    def tick_to_x(self, tick: float) -> float:
+        return _GUTTER_PX + tick * self.px_per_tick
+
+    def x_to_tick(self, x: float) -> int:
+        return int(round((x - _GUTTER_PX) / self.px_per_tick))
+
+    def pitch_to_y(self, pitch: int) -> float:
+        return _TOP_PX + (self._high - pitch) * self.row_px
+
+    def note_rect(self, note: Note) -> QRectF:
+        return QRectF(self.tick_to_x(note.onset_ticks), self.pitch_to_y(note.pitch or 0),
+                      max(2.0, note.duration_ticks * self.px_per_tick - 1), max(3.0, self.row_px - 1))
+
+    def note_at(self, pos: QPoint) -> Note | None:
+        for note, _role in self.note_spans():
+            if self.note_rect(note).adjusted(0, -1, 0, 1).contains(pos.x(), pos.y()):
+                return note
+        return None
+
+    # --- painting -----------------------------------------------------------------------------
+    def paint(self, painter: QPainter, clip: QRectF) -> None:
+        painter.fillRect(clip, QColor("#fbfbfd"))
+        self._paint_rows(painter)
+        if self.melody is None or not self.melody.notes:
+            painter.setPen(QColor("#888"))
+            painter.drawText(self._canvas.rect(), Qt.AlignmentFlag.AlignCenter, "No melody yet")
+            return
+        self._paint_grid(painter)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for note, role in self.note_spans():
+            colour = CONTINUATION_COLOUR if role == "continuation" else SEED_COLOUR
+            painter.setPen(QPen(colour.darker(130), 1))
+            painter.setBrush(colour)
+            painter.drawRoundedRect(self.note_rect(note), 2, 2)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if self.playhead_ticks is not None:
+            x = self.tick_to_x(self.playhead_ticks)
+            painter.setPen(QPen(_PLAYHEAD, 2))
+            painter.drawLine(int(x), 0, int(x), self._canvas.height())
+
+    def _paint_rows(self, painter: QPainter) -> None:
+        width = self._canvas.width()
+        small = QFont(painter.font())
+        small.setPointSizeF(max(6.0, min(8.0, self.row_px * 0.9)))
+        painter.setFont(small)
+        for pitch in range(self._low, self._high + 1):
+            y = self.pitch_to_y(pitch)
+            if pitch % 12 in _BLACK_KEYS:
+                painter.fillRect(QRectF(_GUTTER_PX, y, width, self.row_px), QColor("#eef0f4"))
+            if pitch % 12 == 0:
+                painter.setPen(QColor("#d4d7de"))
+                painter.drawLine(_GUTTER_PX, int(y + self.row_px), width, int(y + self.row_px))
+        painter.fillRect(QRectF(0, 0, _GUTTER_PX, self._canvas.height()), QColor("#e9ebf0"))
+        painter.setPen(QColor("#555"))
+        for pitch in range(self._low, self._high + 1):
+            if pitch % 12 == 0 or (self.row_px >= 11 and pitch % 12 in (4, 7)):
+                rect = QRectF(2, self.pitch_to_y(pitch) - 2, _GUTTER_PX - 6, self.row_px + 4)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 pitch_to_name(pitch))
+
+    def _paint_grid(self, painter: QPainter) -> None:
+        assert self.melody is not None
+        height, end = self._canvas.height(), self.melody.duration_ticks
+        beat = self.melody.meter.beat_ticks
+        start = self.melody.pickup_ticks % beat
+        painter.setPen(QPen(QColor("#e0e2e8"), 1))
+        for tick in range(start, end + 1, beat):
+            x = int(self.tick_to_x(tick))
+            painter.drawLine(x, _TOP_PX, x, height)
+        # Bar numbers: the pickup (when there is one) is bar 0, so the first full bar is bar 1.
+        for number, tick in enumerate(self.melody.bar_lines(), start=1):
+            x = int(self.tick_to_x(tick))
+            painter.setPen(QPen(QColor("#9aa0ab"), 1))
+            painter.drawLine(x, _TOP_PX - 4, x, height)
+            if tick < end:
+                painter.setPen(QColor("#444"))
+                painter.drawText(x + 3, _TOP_PX - 5, str(number))
+        boundary = self.melody.seed_end_ticks
+        if boundary is not None and 0 < boundary < end:
+            x = int(self.tick_to_x(boundary))
+            painter.setPen(QPen(CONTINUATION_COLOUR.darker(120), 2, Qt.PenStyle.DashLine))
+            painter.drawLine(x, 0, x, height)

@@ -1,0 +1,111 @@
+"""SeedPanel: what the seed is, which tune or track of its file, trimming, and the ABC pane.
+
+A view only: it is shown a `Melody` and a list of tune/track names and emits what the user asks
+for (open a file, pick a part, trim to N bars, apply typed ABC). ABC errors are shown inline.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QGroupBox, QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
+    QWidget,
+)
+
+from musicgen.melody import Melody
+
+__all__ = ["SeedPanel", "describe_seed"]
+
+_ABC_EXAMPLE = "X:1\nT:My tune\nM:6/8\nL:1/8\nK:D\nA|dfa afd|gfe dcB|AFA dFA|BGB AFD|"
+
+
+def describe_seed(melody: Melody) -> str:
+    title = melody.title or "Untitled"
+    return (f"<b>{title}</b><br>{melody.meter} · {melody.key} · {melody.bar_count} bars · "
+            f"{melody.note_count} notes")
+
+
+class SeedPanel(QWidget):
+    """Seed summary, open button, tune/track list, trim and ABC pane."""
+
+    open_requested = Signal()
+    part_chosen = Signal(int)  # 1-based tune or track number
+    trim_requested = Signal(int)  # bars to keep
+    abc_submitted = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary_label = QLabel("No seed loaded")
+        self.summary_label.setWordWrap(True)
+        self.open_button = QPushButton("Open a melody…")
+        self.open_button.setToolTip("MIDI, ABC or MusicXML (Ctrl+O); you can also drop a file here")
+        self.parts_box = QGroupBox("Tunes in this file")
+        self.parts_list = QListWidget()
+        QVBoxLayout(self.parts_box).addWidget(self.parts_list)
+        self.parts_box.hide()
+        self.trim_spin = QSpinBox()
+        self.trim_spin.setRange(1, 1)
+        self.trim_spin.setPrefix("first ")
+        self.trim_spin.setSuffix(" bars")
+        self.trim_button = QPushButton("Trim")
+        self.trim_button.setToolTip("Use only the first bars of the seed")
+        self.abc_edit = QPlainTextEdit()
+        self.abc_edit.setPlaceholderText("Paste or type ABC here, e.g.\n" + _ABC_EXAMPLE)
+        self.abc_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.abc_button = QPushButton("Use this ABC as the seed")
+        self.abc_error_label = QLabel("")
+        self.abc_error_label.setObjectName("abcError")
+        self.abc_error_label.setWordWrap(True)
+        self.abc_error_label.setStyleSheet("color:#b00020")
+        self.abc_error_label.hide()
+        self._lay_out()
+        self.open_button.clicked.connect(self.open_requested)
+        self.trim_button.clicked.connect(lambda: self.trim_requested.emit(self.trim_spin.value()))
+        self.abc_button.clicked.connect(lambda: self.abc_submitted.emit(self.abc_edit.toPlainText()))
+        self.parts_list.currentRowChanged.connect(self._on_part)
+
+    def _lay_out(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.open_button)
+        layout.addWidget(self.parts_box, 1)
+        trim_row = QHBoxLayout()
+        trim_row.addWidget(self.trim_spin, 1)
+        trim_row.addWidget(self.trim_button)
+        layout.addLayout(trim_row)
+        abc_box = QGroupBox("ABC")
+        abc_layout = QVBoxLayout(abc_box)
+        abc_layout.addWidget(self.abc_edit, 1)
+        abc_layout.addWidget(self.abc_error_label)
+        abc_layout.addWidget(self.abc_button)
+        layout.addWidget(abc_box, 2)
+
+    def set_seed(self, melody: Melody | None, full_bars: int | None = None) -> None:
+        """Show a seed; `full_bars` is the untrimmed length the trim box may go up to."""
+        if melody is None:
+            self.summary_label.setText("No seed loaded")
+            return
+        self.summary_label.setText(describe_seed(melody))
+        self.trim_spin.setRange(1, max(1, full_bars or melody.bar_count))
+        self.trim_spin.setValue(max(1, melody.bar_count))
+
+    def set_parts(self, kind: str, names: Sequence[str], current: int = 1) -> None:
+        """List the tunes ('tune') or tracks ('track') of the file; hidden when there is one."""
+        self.parts_list.blockSignals(True)
+        self.parts_list.clear()
+        self.parts_list.addItems(list(names))
+        self.parts_list.setCurrentRow(current - 1)
+        self.parts_list.blockSignals(False)
+        self.parts_box.setTitle("Tunes in this file" if kind == "tune" else "Tracks in this file")
+        self.parts_box.setVisible(len(names) > 1)
+
+    def set_abc_error(self, message: str) -> None:
+        self.abc_error_label.setText(message)
+        self.abc_error_label.setVisible(bool(message))
+
+    def _on_part(self, row: int) -> None:
+        if row >= 0:
+            self.part_chosen.emit(row + 1)

@@ -1,0 +1,70 @@
+"""VariationsList: the generated variations, each shown with the settings that made it."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from musicgen.melody import Melody
+
+__all__ = ["VariationsList", "describe_settings"]
+
+_SHOWN = (("model", "{}"), ("temperature", "T {}"), ("top_p", "top-p {}"), ("rng_seed", "seed {}"),
+          ("bars", "{} bars"), ("key_lock", "key lock {}"))
+
+
+def describe_settings(melody: Melody) -> str:
+    """One line of the provenance a variation carries (model, temperature, RNG seed, ...)."""
+    meta = dict(melody.metadata)
+    parts = []
+    for key, template in _SHOWN:
+        value = meta.get(key)
+        if value in (None, ""):
+            continue
+        if key == "key_lock":
+            if str(value).lower() in ("true", "1"):
+                parts.append("key lock")
+            continue
+        parts.append(template.format(value))
+    return " · ".join(parts)
+
+
+class VariationsList(QListWidget):
+    """One row per variation: its number, its settings and its length."""
+
+    variation_selected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAlternatingRowColors(True)
+        self.currentRowChanged.connect(self._on_row)
+        self._melodies: list[Melody] = []
+
+    def set_variations(self, melodies: Sequence[Melody]) -> None:
+        self._melodies = list(melodies)
+        self.blockSignals(True)
+        self.clear()
+        for i, melody in enumerate(self._melodies, start=1):
+            bars = melody.continuation.bar_count if melody.seed_end_ticks is not None else 0
+            text = f"Variation {i}  ({bars} bars generated)\n{describe_settings(melody)}"
+            item = QListWidgetItem(text)
+            item.setToolTip(describe_settings(melody))
+            self.addItem(item)
+        self.blockSignals(False)
+        if self._melodies:
+            self.setCurrentRow(0)
+            self.variation_selected.emit(0)
+
+    @property
+    def melodies(self) -> list[Melody]:
+        return list(self._melodies)
+
+    def current_melody(self) -> Melody | None:
+        row = self.currentRow()
+        return self._melodies[row] if 0 <= row < len(self._melodies) else None
+
+    def _on_row(self, row: int) -> None:
+        if 0 <= row < len(self._melodies):
+            self.variation_selected.emit(row)
