@@ -16,6 +16,7 @@ __all__ = ["LSTMModel", "LSTMState"]
 
 # (h, c), each (num_layers, B, hidden_dim): torch.nn.LSTM's own state layout.
 LSTMState = tuple[torch.Tensor, torch.Tensor]
+_CELL_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 class LSTMModel(NextTokenModel):
@@ -79,7 +80,27 @@ class LSTMModel(NextTokenModel):
     def step(self, ids: torch.Tensor, state: LSTMState) -> tuple[torch.Tensor, LSTMState]:
         """Consume ids (B, T>=1) after ``state``; logits (B, T, V) and the new (h, c)."""
         self._check_ids(ids)
+        if ids.size(1) == 1 and not self.training:
+            return self._step_one(ids, state)
         return self._run(ids, state)
+
+    def _step_one(self, ids: torch.Tensor, state: LSTMState) -> tuple[torch.Tensor, LSTMState]:
+        """One token through torch.lstm_cell per layer: same weights and maths as nn.LSTM.
+
+        nn.LSTM on CPU goes through oneDNN, which re-lays out the weights on every call: for one
+        token that costs 5-10x the arithmetic, and generation is one token at a time.
+        """
+        h, c = state  # (L, B, H) each
+        x = self.embed(ids[:, 0])  # (B, E)
+        new_h, new_c = [], []
+        for layer in range(self.config.num_layers):
+            weights = [getattr(self.lstm, f"{name}_l{layer}") for name in _CELL_WEIGHTS]
+            h_layer, c_layer = torch.lstm_cell(x, (h[layer], c[layer]), *weights)  # (B, H)
+            new_h.append(h_layer)
+            new_c.append(c_layer)
+            x = h_layer
+        logits = self.head(x).unsqueeze(1)  # (B, 1, V)
+        return logits, (torch.stack(new_h), torch.stack(new_c))
 
     def reorder_state(self, state: LSTMState, index: torch.Tensor) -> LSTMState:
         """Rows ``index`` of (h, c); the batch is dimension 1 of both."""

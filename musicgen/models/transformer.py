@@ -1,0 +1,262 @@
+"""The decoder-only Transformer next-token model, with a key/value cache for generation.
+
+Built from the lecture's parts: token embedding plus a positional encoding (a learned table or fixed
+sinusoids), ``n_layers`` pre-norm blocks (LayerNorm -> causal multi-head self-attention -> residual,
+LayerNorm -> GELU MLP -> residual), a final LayerNorm and an output projection tied to the embedding.
+
+Generation keeps, per layer, the keys and values of every token seen (``KVCache``), so each new token
+costs one query against the cache instead of a pass over the whole sequence. Positions are absolute
+and the context is ``max_len`` tokens: when a step would overflow the cache, the model *slides*:
+it keeps the last ``max_len // 2`` tokens (held in the cache), re-encodes them from position 0 and
+carries on, so callers may step forever. Logits after a slide equal ``forward`` over that window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from musicgen.models.attention import CausalSelfAttention
+from musicgen.models.base import NextTokenModel
+from musicgen.models.config import TransformerConfig
+
+__all__ = ["TransformerModel", "KVCache", "sinusoidal_table"]
+
+
+@dataclass(frozen=True)
+class KVCache:
+    """Generation state: per-layer key/value buffers and the token ids they encode.
+
+    The buffers have room for max_len positions; the first ``length`` are valid. ``step`` writes
+    new positions in place (copying the whole cache per token would dominate the cost), so a state
+    that has been stepped from once is copied first if stepped from again (``written`` records
+    how far its buffers have been written): every state stays usable, forks included.
+    """
+
+    keys: tuple[torch.Tensor, ...]  # n_layers x (B, nh, max_len, hs)
+    values: tuple[torch.Tensor, ...]  # n_layers x (B, nh, max_len, hs)
+    tokens: torch.Tensor  # (B, max_len) ids of the cached positions, re-encoded when sliding
+    length: int  # valid positions (L)
+    written: list[int] = field(default_factory=lambda: [0])  # shared high-water mark
+
+    @property
+    def batch_size(self) -> int:
+        """Number of streams (B)."""
+        return int(self.tokens.size(0))
+
+    def copy(self) -> "KVCache":
+        """The same state in fresh buffers."""
+        return KVCache(
+            keys=tuple(k.clone() for k in self.keys),
+            values=tuple(v.clone() for v in self.values),
+            tokens=self.tokens.clone(),
+            length=self.length,
+            written=[self.length],
+        )
+
+
+def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
+    """Fixed encodings (max_len, d_model): sin on even, cos on odd channels (Vaswani et al. 2017)."""
+    position = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)  # (max_len, 1)
+    rate = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+    table = torch.zeros(max_len, d_model)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate[: d_model // 2])
+    return table
+
+
+class MLP(nn.Module):
+    """Position-wise feed-forward: d_model -> d_ff -> GELU -> d_model, dropout on the way out."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.fc = nn.Linear(config.d_model, config.d_ff)
+        self.proj = nn.Linear(config.d_ff, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.proj(F.gelu(self.fc(x))))
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.d_model)
+        self.attn = CausalSelfAttention(config.d_model, config.n_heads, config.dropout)
+        self.ln2 = nn.LayerNorm(config.d_model)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+    def forward_cached(
+        self, x: torch.Tensor, key_buffer: torch.Tensor, value_buffer: torch.Tensor, past_len: int
+    ) -> torch.Tensor:
+        x = x + self.attn.forward_cached(self.ln1(x), key_buffer, value_buffer, past_len)
+        return x + self.mlp(self.ln2(x))
+
+
+class TransformerModel(NextTokenModel):
+    """Decoder-only Transformer: ids (B, T<=max_len) -> next-token logits (B, T, V)."""
+
+    kind = "transformer"
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__(config)
+        self.config: TransformerConfig = config
+        self.tok_embed = nn.Embedding(config.vocab_size, config.d_model)
+        if config.pos_encoding == "learned":
+            self.pos_embed = nn.Embedding(config.max_len, config.d_model)
+        else:
+            # Not persistent: rebuilt from the config, so checkpoints never store it.
+            table = sinusoidal_table(config.max_len, config.d_model)
+            self.register_buffer("pos_table", table, persistent=False)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.head.weight = self.tok_embed.weight  # tied: one matrix reads and scores tokens
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # GPT-2's scheme: N(0, 0.02), residual projections shrunk by sqrt(2 * n_layers) so the
+        # residual stream's variance does not grow with depth.
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, std=0.02)
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
+        for block in self.blocks:
+            nn.init.normal_(block.attn.proj.weight, std=residual_std)
+            nn.init.normal_(block.mlp.proj.weight, std=residual_std)
+
+    @property
+    def max_context(self) -> int:
+        """The context length ``max_len``: the longest sequence ``forward`` accepts."""
+        return self.config.max_len
+
+    def _embed(self, ids: torch.Tensor, start: int) -> torch.Tensor:
+        """Token plus position encodings for ids (B, T) placed at positions start..start+T-1."""
+        positions = torch.arange(start, start + ids.size(1), device=ids.device)  # (T,)
+        if self.config.pos_encoding == "learned":
+            pos = self.pos_embed(positions)  # (T, C)
+        else:
+            pos = self.pos_table[positions]  # (T, C)
+        return self.drop(self.tok_embed(ids) + pos)  # (B, T, C)
+
+    def forward(
+        self, ids: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits (B, T, V) with causal attention, and the mean loss when targets are given."""
+        self._check_length(ids, 0)
+        x = self._embed(ids, 0)
+        for block in self.blocks:
+            x = block(x)
+        logits = self.head(self.ln_f(x))  # (B, T, V)
+        return logits, self._loss(logits, targets)
+
+    def _check_length(self, ids: torch.Tensor, start: int) -> None:
+        self._check_ids(ids)
+        if start + ids.size(1) > self.config.max_len:
+            raise ValueError(
+                f"{start + ids.size(1)} tokens exceed the context of {self.config.max_len}; "
+                "use step(), which slides the window"
+            )
+
+    def init_state(self, batch_size: int, device: torch.device | str | None = None) -> KVCache:
+        """An empty cache for ``batch_size`` streams (buffers for max_len positions)."""
+        weight = self.tok_embed.weight
+        device = device if device is not None else weight.device
+        c = self.config
+        shape = (batch_size, c.n_heads, c.max_len, c.d_model // c.n_heads)
+        return KVCache(
+            keys=tuple(torch.zeros(shape, device=device, dtype=weight.dtype)
+                       for _ in range(c.n_layers)),
+            values=tuple(torch.zeros(shape, device=device, dtype=weight.dtype)
+                         for _ in range(c.n_layers)),
+            tokens=torch.zeros((batch_size, c.max_len), dtype=torch.long, device=device),
+            length=0,
+        )
+
+    def step(self, ids: torch.Tensor, state: KVCache) -> tuple[torch.Tensor, KVCache]:
+        """Consume ids (B, T>=1) after the cache; logits (B, T, V) and the grown cache.
+
+        A chunk that would overflow ``max_len`` is taken in pieces, sliding the window between them.
+        """
+        self._check_ids(ids)
+        pieces = []
+        start = 0
+        while start < ids.size(1):
+            room = self.config.max_len - state.length
+            if room <= 0:
+                state = self._slide(state)
+                room = self.config.max_len - state.length
+            piece = ids[:, start : start + room]
+            logits, state = self._extend(piece, state)
+            pieces.append(logits)
+            start += piece.size(1)
+        return (pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)), state
+
+    def _extend(self, ids: torch.Tensor, state: KVCache) -> tuple[torch.Tensor, KVCache]:
+        """Run ids (B, T) at positions L..L+T-1 on top of the cache (L + T <= max_len)."""
+        if state.written[0] != state.length:
+            state = state.copy()  # its buffers were written past it by an earlier step: fork
+        past_len, end = state.length, state.length + ids.size(1)
+        x = self._embed(ids, past_len)  # (B, T, C)
+        for block, key_buffer, value_buffer in zip(self.blocks, state.keys, state.values):
+            x = block.forward_cached(x, key_buffer, value_buffer, past_len)
+        logits = self.head(self.ln_f(x))  # (B, T, V)
+        state.tokens[:, past_len:end] = ids
+        state.written[0] = end
+        return logits, KVCache(state.keys, state.values, state.tokens, end, state.written)
+
+    def _slide(self, state: KVCache) -> KVCache:
+        """Re-encode the last max_len // 2 cached tokens from position 0 (absolute positions)."""
+        kept = state.tokens[:, state.length - self.config.max_len // 2 : state.length].clone()
+        _, state = self._extend(kept, self.init_state(kept.size(0), kept.device))
+        return state
+
+    def reorder_state(self, state: KVCache, index: torch.Tensor) -> KVCache:
+        """Rows ``index`` of every cached tensor (batch is dimension 0), in new buffers."""
+        index = index.to(state.tokens.device)
+        return KVCache(
+            keys=tuple(k.index_select(0, index) for k in state.keys),
+            values=tuple(v.index_select(0, index) for v in state.values),
+            tokens=state.tokens.index_select(0, index),
+            length=state.length,
+            written=[state.length],
+        )
+
+    @torch.no_grad()
+    def attention_weights(self, ids: torch.Tensor) -> torch.Tensor:
+        """Attention probabilities (n_layers, n_heads, T, T) for one sequence ids (1, T).
+
+        Row t of each map is how much position t attends to each earlier position (rows sum to 1,
+        zero above the diagonal). Computed in eval mode, without dropout.
+        """
+        self._check_length(ids, 0)
+        if ids.size(0) != 1:
+            raise ValueError(f"attention_weights takes one sequence (1, T), got {tuple(ids.shape)}")
+        was_training = self.training
+        self.eval()
+        try:
+            x = self._embed(ids, 0)
+            maps = []
+            for block in self.blocks:
+                attended, weights = block.attn.explicit(block.ln1(x))  # (1, T, C), (1, nh, T, T)
+                x = x + attended
+                x = x + block.mlp(block.ln2(x))
+                maps.append(weights[0])
+            return torch.stack(maps)  # (n_layers, nh, T, T)
+        finally:
+            self.train(was_training)
