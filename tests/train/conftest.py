@@ -1,0 +1,43 @@
+"""Shared fixtures for the training tests: a tiny learnable corpus and tiny-model settings."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from musicgen.corpus import Corpus
+from musicgen.melody import Key, Melody, Meter
+from musicgen.train_config import TrainConfig
+
+MOTIFS = ([60, 62, 64, 65], [67, 65, 64, 62], [64, 64, 67, 67], [72, 71, 69, 67], [60, 64, 67, 72])
+
+
+def synthetic_melodies(count: int = 40, seed: int = 1) -> list[Melody]:
+    """Short tunes stitched from a few motifs (so a model can learn them), in two meters and keys."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        pitches: list[int | None] = []
+        for _ in range(rng.randint(3, 9)):
+            pitches += rng.choice(MOTIFS)
+        pitches.append(60)
+        meter = Meter(6, 8) if i % 2 else Meter(4, 4)
+        key = Key(rng.choice([0, 2, 7]), "major")
+        shift = key.tonic_pc
+        out.append(Melody.from_pitches([p + shift for p in pitches], 6 if i % 2 else 12,
+                                       meter=meter, key=key, title=f"tune {i}"))
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    return Corpus.from_melodies(synthetic_melodies(), name="synthetic")
+
+
+def tiny_config(kind: str, **changes: object) -> TrainConfig:
+    """Settings that train a tiny model for a few quick epochs, deterministically on CPU."""
+    base = dict(model=kind, preset="tiny", batch_size=8, max_epochs=3, lr=1e-2, warmup_steps=2,
+                patience=0, seed=3, device="cpu", save_every_steps=1000, max_seq_len=48)
+    base.update(changes)
+    return TrainConfig(**base)  # type: ignore[arg-type]
