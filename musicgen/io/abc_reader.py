@@ -32,6 +32,7 @@ __all__ = ["AbcTune", "split_tune_book", "list_abc_tunes", "parse_abc_tune", "re
 _X_LINE = re.compile(r"^X:\s*(\d*)", re.MULTILINE)
 _HEADER_KEEP = re.compile(r"^(%abc|%%|[A-Za-z]:)")
 _MAX_TUNE_CHARS = 200_000
+_PROVENANCE = re.compile(r"^% musicgen ([^:\n]+): (.*)$", re.MULTILINE)  # written by abc_writer
 # music21 ignores inline [K:..] for pitches; the same field on a line of its own works, and in
 # ABC a line break inside the music changes nothing but layout. The same holds for [V:..], and
 # music21 splits voices only on V: lines of the body (header V: lines make empty voices).
@@ -89,6 +90,9 @@ def parse_abc_tune(
     score = _m21_parse(_inline_fields_to_lines(tune.text), name)
     report = ReportBuilder()
     melody = score_to_melody(score, name=name, track=track, title=tune.info.title, report=report)
+    provenance = _PROVENANCE.findall(tune.text)
+    if provenance:
+        melody = melody.replace(metadata=tuple((k.strip(), v.strip()) for k, v in provenance))
     return melody, report.build()
 
 

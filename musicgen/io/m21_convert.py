@@ -212,5 +212,5 @@ def _opening_tempo(part: Any) -> float:
         except Exception:  # a text-only tempo mark has no number
             bpm = None
         if bpm and bpm > 0:
-            return float(bpm)
+            return round(float(bpm), 3)
     return 120.0

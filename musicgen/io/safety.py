@@ -55,15 +55,18 @@ def read_input_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYT
     return data
 
 
-def check_xml_safe(data: bytes, name: str) -> None:
-    """Parse XML with entity declarations and external references refused (billion laughs)."""
+def check_xml_safe(data: bytes, name: str):  # -> xml.etree.ElementTree.Element
+    """Parse XML with entity declarations and external references refused (billion laughs).
+
+    Returns the root element, so callers need not parse the text a second time.
+    """
     import xml.etree.ElementTree as ET
 
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
     try:
-        fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise SeedError(
             f"Cannot read {name}: the XML declares entities, which are refused for safety."

@@ -1,0 +1,119 @@
+"""Our small ABC writer for monophonic tunes (music21 cannot write ABC).
+
+Output: X:, T:, provenance comments (``% musicgen model: ...``), M:, L:1/8, Q:, K: with the mode,
+then bars separated by ``|`` (a pickup bar first when there is one), four bars a line, ``|]`` at
+the end. Durations are multiples of L: (``A3``, ``A/``, ``A3/2``); durations the 1/8 grid cannot
+express (triplet values) go in ``(3:2:n`` groups, written as ``(3`` for the usual three notes.
+Accidentals are relative to the key signature; once a letter has had an accidental in a bar,
+every later note of that letter in the bar gets an explicit one, so readers that carry
+accidentals per octave and readers that carry them per letter agree. Notes crossing a bar line
+are split and tied with ``-``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from musicgen.melody import TICKS_PER_QUARTER, Melody, Note
+from musicgen.io.keysig import key_sharps, signature_alters, spell, tonic_name
+
+__all__ = ["melody_to_abc", "UNIT_TICKS"]
+
+UNIT_TICKS = TICKS_PER_QUARTER // 2  # L:1/8
+_MODE_SUFFIX = {"major": "", "minor": "m", "dorian": "dor", "mixolydian": "mix",
+                "phrygian": "phr", "lydian": "lyd", "locrian": "loc"}
+_ACCIDENTAL = {-1: "_", 0: "=", 1: "^"}
+_BARS_PER_LINE = 4
+
+
+def melody_to_abc(melody: Melody, number: int = 1) -> str:
+    """The ABC text of one tune."""
+    lines = [f"X:{number}", f"T:{_one_line(melody.title) or 'Untitled'}"]
+    lines += [f"% musicgen {_one_line(k)}: {_one_line(v)}" for k, v in melody.metadata]
+    tempo = round(melody.tempo_bpm)
+    lines += [f"M:{melody.meter}", "L:1/8", f"Q:1/4={tempo}",
+              f"K:{tonic_name(melody.key)}{_MODE_SUFFIX[melody.key.mode]}"]
+    bars = [_bar_text(bar, melody) for bar in _split_bars(melody)]
+    for start in range(0, len(bars), _BARS_PER_LINE):
+        chunk = bars[start : start + _BARS_PER_LINE]
+        last = start + _BARS_PER_LINE >= len(bars)
+        lines.append(" | ".join(chunk) + (" |]" if last else " |"))
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _split_bars(melody: Melody) -> list[list[tuple[Note, bool]]]:
+    """Notes cut at bar lines: each bar a list of (piece, tied to the next piece)."""
+    bar_ticks = melody.meter.bar_ticks
+    lines = [0] + list(range(melody.pickup_ticks or bar_ticks, melody.duration_ticks, bar_ticks))
+    lines.append(melody.duration_ticks)
+    bars: list[list[tuple[Note, bool]]] = [[] for _ in range(len(lines) - 1)]
+    for note in melody.notes:
+        for i in range(len(lines) - 1):
+            start, end = max(note.onset_ticks, lines[i]), min(note.end_ticks, lines[i + 1])
+            if start < end:
+                tied = not note.is_rest and end < note.end_ticks
+                bars[i].append((Note(note.pitch, start, end - start), tied))
+    return [bar for bar in bars if bar]
+
+
+def _bar_text(bar: list[tuple[Note, bool]], melody: Melody) -> str:
+    sharps = key_sharps(melody.key)
+    signature = signature_alters(sharps)
+    touched: set[str] = set()
+    out: list[str] = []
+    i = 0
+    while i < len(bar):
+        run = _triplet_run(bar, i)
+        if run:
+            out.append(" (3" if run == 3 else f" (3:2:{run}")
+            for piece, tied in bar[i : i + run]:
+                out.append(_note_text(piece, tied, sharps, signature, touched, Fraction(3, 2)))
+            i += run
+            continue
+        piece, tied = bar[i]
+        if (piece.onset_ticks - melody.pickup_ticks) % melody.meter.beat_ticks == 0 and out:
+            out.append(" ")
+        out.append(_note_text(piece, tied, sharps, signature, touched, Fraction(1)))
+        i += 1
+    return "".join(out).strip()
+
+
+def _triplet_run(bar: list[tuple[Note, bool]], start: int) -> int:
+    """How many pieces from `start` need triplet notation (durations not on the 1/8 grid)."""
+    run = 0
+    while start + run < len(bar) and bar[start + run][0].duration_ticks % 3 != 0 and run < 9:
+        run += 1
+    return run
+
+
+def _note_text(
+    note: Note, tied: bool, sharps: int, signature: dict[str, int], touched: set[str],
+    stretch: Fraction,
+) -> str:
+    length = _length(Fraction(note.duration_ticks, UNIT_TICKS) * stretch)
+    if note.pitch is None:
+        return "z" + length
+    letter, alter, octave = spell(note.pitch, sharps)
+    accidental = ""
+    if alter != signature[letter] or letter in touched:
+        accidental = _ACCIDENTAL[alter]
+        touched.add(letter)
+    if octave >= 5:
+        name = letter.lower() + "'" * (octave - 5)
+    else:
+        name = letter + "," * (4 - octave)
+    return accidental + name + length + ("-" if tied else "")
+
+
+def _length(units: Fraction) -> str:
+    if units == 1:
+        return ""
+    if units.denominator == 1:
+        return str(units.numerator)
+    if units.numerator == 1:
+        return "/" if units.denominator == 2 else f"/{units.denominator}"
+    return f"{units.numerator}/{units.denominator}"
