@@ -1,0 +1,347 @@
+"""Checkpoints: a model's tensors in ``<stem>.safetensors`` and everything else in ``<stem>.json``.
+
+A checkpoint is data, never code: nothing here unpickles. The JSON holds the format name and version,
+the model kind and config, the vocabulary (version and token list), training config, corpus
+fingerprint, metrics, wall time and command line, and the sha256 of the tensor file, which loading
+checks before parsing it. Both files are written atomically (a temporary file in the same folder,
+then ``os.replace``; tensors first, JSON last), so an interrupted save leaves the previous checkpoint
+whole. Every failure a user can meet raises ``CheckpointError`` with one sentence naming the file.
+
+``save_tensor_state`` / ``load_tensor_state`` store any nested state (an optimizer's, RNG states)
+the same way, for resuming training without pickle.
+
+torch is imported inside the functions that need it: ``read_checkpoint_metadata`` (the app's model
+card) works without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from musicgen.errors import CheckpointError
+from musicgen.tensor_tree import flatten_tree, unflatten_tree
+
+if TYPE_CHECKING:
+    import torch
+
+    from musicgen.models.base import NextTokenModel
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "TENSOR_STATE_FORMAT",
+    "checkpoint_paths",
+    "save_checkpoint",
+    "load_checkpoint",
+    "read_checkpoint_metadata",
+    "save_tensor_state",
+    "load_tensor_state",
+]
+
+FORMAT_NAME = "musicgen-checkpoint"
+FORMAT_VERSION = 1
+TENSOR_STATE_FORMAT = "musicgen-tensor-state"
+_KNOWN_VERSIONS = (1,)
+# Keys save_checkpoint writes itself; the caller's metadata may not use them.
+_RESERVED = ("format", "format_version", "model", "tensors")
+
+
+def checkpoint_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """(tensor file, JSON file) for a checkpoint given as its .safetensors, .json or stem path."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+# ----------------------------------------------------------------------------------------- saving
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: "NextTokenModel", metadata: dict) -> None:
+    """Write ``model`` and ``metadata`` (which must hold ``vocabulary: {version, tokens}``)."""
+    from musicgen.models import config_to_dict
+
+    tensors_path, json_path = checkpoint_paths(path)
+    _check_metadata(metadata, model.config.vocab_size)
+    tensors, tied = _untie(model.state_dict())
+    data = _serialize(tensors)
+    document = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "model": {
+            "kind": model.kind,
+            "config": config_to_dict(model.config),
+            "parameters": model.num_parameters(),
+        },
+        "tensors": {
+            "file": tensors_path.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "tied": tied,
+        },
+        **metadata,
+    }
+    _write_atomic(tensors_path, data)
+    _write_atomic(json_path, _dump_json(document, json_path))
+
+
+def _check_metadata(metadata: dict, vocab_size: int) -> None:
+    reserved = [key for key in _RESERVED if key in metadata]
+    if reserved:
+        raise CheckpointError(f"checkpoint metadata may not set {', '.join(reserved)}: they are "
+                              "written by save_checkpoint itself")
+    vocabulary = metadata.get("vocabulary")
+    if (
+        not isinstance(vocabulary, dict)
+        or not isinstance(vocabulary.get("version"), int)
+        or not isinstance(vocabulary.get("tokens"), list)
+        or not all(isinstance(token, str) for token in vocabulary["tokens"])
+    ):
+        raise CheckpointError("checkpoint metadata needs vocabulary = {version: int, tokens: "
+                              "[str, ...]} so the model can be checked against its vocabulary")
+    if len(vocabulary["tokens"]) != vocab_size:
+        raise CheckpointError(f"the vocabulary has {len(vocabulary['tokens'])} tokens but the "
+                              f"model was built for vocab_size {vocab_size}")
+
+
+def _untie(state: dict[str, "torch.Tensor"]) -> tuple[dict[str, "torch.Tensor"], dict[str, str]]:
+    """Store each shared tensor once (safetensors refuses shared storage); map the others to it."""
+    tensors: dict[str, torch.Tensor] = {}
+    tied: dict[str, str] = {}
+    seen: dict[tuple, str] = {}
+    for name, tensor in state.items():
+        key = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(),
+               tuple(tensor.shape), tensor.stride(), tensor.dtype)
+        if key in seen:
+            tied[name] = seen[key]
+            continue
+        seen[key] = name
+        # A copy of its own: views into one buffer (cuDNN's flat LSTM weights) would be refused.
+        tensors[name] = tensor.detach().to("cpu", copy=True).contiguous()
+    return tensors, tied
+
+
+def _serialize(tensors: dict[str, "torch.Tensor"]) -> bytes:
+    from safetensors.torch import save
+
+    return save(tensors)
+
+
+def _dump_json(document: dict, path: Path) -> bytes:
+    try:
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"Cannot write {path}: the metadata is not JSON ({exc})") from exc
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, flush to disk, then rename over ``path``."""
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        if tmp_name is not None and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise CheckpointError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict:
+    """The checkpoint's JSON document, validated (no torch needed; the tensors are not read)."""
+    _, json_path = checkpoint_paths(path)
+    document = _read_document(json_path, FORMAT_NAME)
+    for dotted in ("model.kind", "model.config", "tensors.sha256", "vocabulary.version",
+                   "vocabulary.tokens"):
+        _require(document, dotted, json_path)
+    return document
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    expected_tokens: list[str] | None = None,
+    expected_vocab_version: int | None = None,
+    map_location: "str | torch.device" = "cpu",
+) -> tuple["NextTokenModel", dict]:
+    """The model (in eval mode, on ``map_location``) and its metadata, after checking everything."""
+    from musicgen.models import ModelConfigError, build_model, config_from_dict
+
+    tensors_path, json_path = checkpoint_paths(path)
+    document = read_checkpoint_metadata(json_path)
+    kind = document["model"]["kind"]
+    try:
+        config = config_from_dict(kind, document["model"]["config"])
+    except ModelConfigError as exc:
+        raise CheckpointError(f"{json_path} describes an impossible model ({exc}): the file was "
+                              "edited or damaged; restore it or retrain") from exc
+    _check_vocabulary(document["vocabulary"], json_path, config.vocab_size, expected_tokens,
+                      expected_vocab_version)
+    tensors = _read_tensors(tensors_path, json_path, document["tensors"]["sha256"])
+    model = build_model(kind, config)
+    _load_state(model, tensors, document["tensors"].get("tied", {}), tensors_path, json_path)
+    model.to(map_location)
+    model.eval()
+    return model, document
+
+
+def _read_document(json_path: Path, format_name: str) -> dict:
+    if not json_path.exists():
+        raise CheckpointError(f"Checkpoint {json_path} does not exist: check the path, or train "
+                              "a model first")
+    try:
+        document = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"Cannot read checkpoint {json_path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"Checkpoint {json_path} is not valid JSON (line {exc.lineno}): "
+                              "the file is damaged; restore it or retrain") from exc
+    if not isinstance(document, dict) or document.get("format") != format_name:
+        raise CheckpointError(f"{json_path} is not a {format_name} file: pick the .json "
+                              "written next to the .safetensors by musicgen")
+    version = document.get("format_version")
+    if version not in _KNOWN_VERSIONS:
+        raise CheckpointError(f"{json_path} has format version {version!r} but this musicgen "
+                              f"reads version {FORMAT_VERSION}: upgrade musicgen or retrain")
+    return document
+
+
+def _require(document: dict, dotted: str, json_path: Path) -> Any:
+    value: Any = document
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise CheckpointError(f"Checkpoint {json_path} lacks the required field {dotted}: "
+                                  "the file is incomplete or was edited; restore it or retrain")
+        value = value[part]
+    return value
+
+
+def _check_vocabulary(
+    vocabulary: dict,
+    json_path: Path,
+    vocab_size: int,
+    expected_tokens: list[str] | None,
+    expected_version: int | None,
+) -> None:
+    version, tokens = vocabulary["version"], vocabulary["tokens"]
+    if expected_version is not None and version != expected_version:
+        raise CheckpointError(f"{json_path} was made for vocabulary version {version} but this "
+                              f"musicgen uses version {expected_version}: retrain or use a "
+                              "matching checkpoint")
+    if not isinstance(tokens, list) or len(tokens) != vocab_size:
+        raise CheckpointError(f"{json_path} lists a vocabulary that does not fit its model "
+                              f"(vocab_size {vocab_size}): the file was edited; restore it")
+    if expected_tokens is not None and list(expected_tokens) != tokens:
+        raise CheckpointError(f"{json_path} was trained with a different vocabulary "
+                              f"({_first_difference(tokens, list(expected_tokens))}): retrain "
+                              "or use a matching checkpoint")
+
+
+def _first_difference(saved: list[str], expected: list[str]) -> str:
+    for index, (a, b) in enumerate(zip(saved, expected)):
+        if a != b:
+            return f"token {index} is {a!r} there and {b!r} here"
+    return f"{len(saved)} tokens there, {len(expected)} here"
+
+
+def _read_tensors(tensors_path: Path, json_path: Path, sha256: str) -> dict[str, "torch.Tensor"]:
+    """Tensors from a file whose bytes match ``sha256``, parsed by safetensors (never pickle)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        data = tensors_path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"Checkpoint tensors {tensors_path} are missing: keep the "
+                              f".safetensors file next to {json_path.name}") from exc
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read checkpoint tensors {tensors_path}: {exc}") from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise CheckpointError(f"{tensors_path} does not match the checksum in {json_path.name}: "
+                              "the file is truncated or modified; copy it again or retrain")
+    try:
+        return load(data)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{tensors_path} is not a valid safetensors file ({exc}): "
+                              "replace it with one written by musicgen") from exc
+
+
+def _load_state(
+    model: "NextTokenModel",
+    tensors: dict[str, "torch.Tensor"],
+    tied: dict[str, str],
+    tensors_path: Path,
+    json_path: Path,
+) -> None:
+    """Fill ``model`` after checking every name, shape and dtype against its config."""
+    state = dict(tensors)
+    if not isinstance(tied, dict) or not all(source in tensors for source in tied.values()):
+        raise CheckpointError(f"{json_path} lists tied tensors that {tensors_path.name} lacks: "
+                              "the two files are from different checkpoints")
+    for name, source in tied.items():
+        state[name] = tensors[source]
+    expected = model.state_dict()
+    problems = [f"missing {name}" for name in expected if name not in state]
+    problems += [f"unexpected {name}" for name in state if name not in expected]
+    problems += [
+        f"{name} is {tuple(state[name].shape)} not {tuple(tensor.shape)}"
+        for name, tensor in expected.items()
+        if name in state and (state[name].shape != tensor.shape or state[name].dtype != tensor.dtype)
+    ]
+    if problems:
+        raise CheckpointError(f"{tensors_path} does not fit the model described in "
+                              f"{json_path.name} ({'; '.join(problems[:3])}): the two files are "
+                              "from different checkpoints")
+    model.load_state_dict(state, strict=True)
+
+
+# ------------------------------------------------------------------- generic state (optimizer, RNG)
+
+
+def save_tensor_state(path: str | os.PathLike[str], tensors: Any, meta: dict) -> None:
+    """Store a nested structure of tensors and plain values (an optimizer's state_dict, say).
+
+    Tensors go to ``<stem>.safetensors``, the structure and ``meta`` to ``<stem>.json``; both
+    atomic. ``load_tensor_state`` gives back the same structure (int keys and tuples kept).
+    """
+    tensors_path, json_path = checkpoint_paths(path)
+    try:
+        structure, flat = flatten_tree(tensors)
+    except TypeError as exc:
+        raise CheckpointError(f"Cannot write {json_path}: {exc}") from exc
+    data = _serialize({name: t.detach().to("cpu", copy=True).contiguous()
+                       for name, t in flat.items()})
+    document = {
+        "format": TENSOR_STATE_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tensors": {"file": tensors_path.name, "sha256": hashlib.sha256(data).hexdigest()},
+        "structure": structure,
+        "meta": meta,
+    }
+    _write_atomic(tensors_path, data)
+    _write_atomic(json_path, _dump_json(document, json_path))
+
+
+def load_tensor_state(path: str | os.PathLike[str]) -> tuple[Any, dict]:
+    """(the nested structure with its tensors on the CPU, meta) as saved by save_tensor_state."""
+    tensors_path, json_path = checkpoint_paths(path)
+    document = _read_document(json_path, TENSOR_STATE_FORMAT)
+    sha256 = _require(document, "tensors.sha256", json_path)
+    structure = _require(document, "structure", json_path)
+    flat = _read_tensors(tensors_path, json_path, sha256)
+    try:
+        return unflatten_tree(structure, flat), document.get("meta", {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{json_path} does not match {tensors_path.name} ({exc}): the "
+                              "files are from different saves; delete them to start over") from exc
