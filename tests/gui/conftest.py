@@ -1,0 +1,130 @@
+"""Fixtures for driving the real main window offscreen: isolated settings and user folders, seed
+files of every format written inline, and a window that is torn down with its worker stopped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+KESH_ABC = """X:1
+T:The Kesh
+M:6/8
+L:1/8
+K:G
+|:GAG GAB|ABA ABd|edd gdd|edB dBA|GAG GAB|ABA ABd|edd gdB|AGF G3:|
+"""
+
+TUNE_BOOK_ABC = """X:1
+T:First Tune
+M:4/4
+L:1/8
+K:D
+DEFG ABcd|efge fdec|d8|]
+
+X:2
+T:Second Tune
+M:3/4
+L:1/4
+K:G
+GAB|cde|d3|]
+
+X:3
+T:Third Tune
+M:2/4
+L:1/8
+K:A
+ABcd|e4|]
+"""
+
+MUSICXML = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML 3.1 Partwise//EN"
+  "http://www.musicxml.org/dtds/partwise.dtd">
+<score-partwise version="3.1">
+  <work><work-title>XML Air</work-title></work>
+  <part-list><score-part id="P1"><part-name>Flute</part-name></score-part></part-list>
+  <part id="P1">
+    <measure number="1">
+      <attributes><divisions>1</divisions><key><fifths>0</fifths></key>
+        <time><beats>4</beats><beat-type>4</beat-type></time></attributes>
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+      <note><pitch><step>E</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+      <note><pitch><step>G</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+      <note><pitch><step>E</step><octave>5</octave></pitch><duration>1</duration><type>quarter</type></note>
+    </measure>
+    <measure number="2">
+      <note><pitch><step>D</step><octave>5</octave></pitch><duration>2</duration><type>half</type></note>
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>2</duration><type>half</type></note>
+    </measure>
+  </part>
+</score-partwise>
+"""
+
+
+def write_midi(path: Path, tracks: list[list[int]], ticks_per_beat: int = 480) -> Path:
+    """A type-1 MIDI file with one track per pitch list (quarter notes, channel = track number)."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    meta = mido.MidiTrack()
+    meta.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    meta.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))
+    mid.tracks.append(meta)
+    for channel, pitches in enumerate(tracks):
+        track = mido.MidiTrack()
+        track.append(mido.MetaMessage("track_name", name=f"Line {channel + 1}", time=0))
+        for pitch in pitches:
+            track.append(mido.Message("note_on", note=pitch, velocity=80, channel=channel, time=0))
+            track.append(mido.Message("note_off", note=pitch, velocity=0, channel=channel,
+                                      time=ticks_per_beat))
+        mid.tracks.append(track)
+    mid.save(str(path))
+    return path
+
+
+@pytest.fixture
+def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the user's data/config/cache folders at tmp_path (crash log, corpus cache)."""
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        folder = tmp_path / var.lower()
+        folder.mkdir()
+        monkeypatch.setenv(var, str(folder))
+    return tmp_path
+
+
+@pytest.fixture
+def seed_files(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "kesh.abc").write_text(KESH_ABC)
+    (folder / "book.abc").write_text(TUNE_BOOK_ABC)
+    (folder / "air.musicxml").write_text(MUSICXML)
+    write_midi(folder / "scale.mid", [[60, 62, 64, 65, 67, 69, 71, 72]])
+    write_midi(folder / "duet.mid", [[72, 74, 76, 77], [48, 50, 52, 53, 55]])
+    (folder / "corrupt.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\xff\xff")
+    return {p.stem: p for p in folder.iterdir()}
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, isolated_user_dirs: Path) -> Iterator:
+    """The real main window, shown offscreen, with settings in a temporary ini file."""
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    win = MainWindow(AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.playback.stop()
+    win.worker.stop_all(wait_ms=10000)
+
+
+def open_and_wait(qtbot, win, path: Path | str, part: int | None = None, timeout: int = 30000):
+    """Open a seed file through the window and wait until it is the seed."""
+    with qtbot.waitSignal(win.seed_changed, timeout=timeout) as blocker:
+        win.open_path(str(path), part)
+    return blocker.args[0]
