@@ -1,0 +1,290 @@
+"""Sampling token ids from a next-token model: temperature, top-k, top-p, constraint masks, variations.
+
+Ids only: this module knows the model interface (``init_state``/``step``/``reorder_state``) and the
+vocabulary's grammar tracker, never a note or a file. One call samples K variations together as one
+batch: the seed is consumed once with batch 1, its state duplicated into K rows, then every step
+feeds one token per row.
+
+Constraints are masks over the next-token logits, built per row from the row's
+`GrammarTracker.state_key()` and cached, so a step costs a dict lookup per row, not a mask build:
+
+- grammar (and the meter arithmetic when the tracker has ``meter_constraint``): the tracker's
+  ``allowed()`` ids;
+- banned ids (key lock, pitch range): removed unless that would leave nothing allowed (a tie must
+  continue the seed's last pitch even when that pitch is outside the key).
+
+Randomness comes only from the `torch.Generator` passed in: same model, seed ids, config and
+generator seed give the same ids on the same machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable, Collection, Sequence
+
+import torch
+
+from musicgen.errors import Cancelled, GenerationError
+from musicgen.tokens import BAR, BOS, EOS, PAD, PITCH, TIE, VOCAB, GrammarTracker, Vocabulary
+
+__all__ = [
+    "SamplingConfig",
+    "generate_ids",
+    "filter_logits",
+    "choose_next",
+    "ConstraintMasks",
+    "ProgressCallback",
+    "StopCallback",
+]
+
+ProgressCallback = Callable[[float], None]
+StopCallback = Callable[[], bool]
+
+_PROGRESS_EVERY = 8  # steps between on_progress calls
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How to pick each next token and when a row stops."""
+
+    temperature: float = 1.0  # softmax temperature; 0 means greedy (always the most likely id)
+    top_k: int = 0  # keep only the k most likely ids (0 keeps all)
+    top_p: float = 1.0  # nucleus: the fewest ids whose probability reaches top_p (1 keeps all)
+    variations: int = 1  # rows sampled together as one batch
+    max_bars: int | None = 8  # a row stops after this many bar lines (None: no bar limit)
+    max_notes: int | None = None  # a row stops after this many notes (ties not counted twice)
+    max_tokens: int = 4096  # hard limit per row, whatever else happens
+    stop_at_end: bool = True  # a row stops at <eos>; False forbids <eos> so length limits decide
+    use_cache: bool = True  # False recomputes the whole context every step (benchmarks only)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.temperature >= 0, f"temperature must be 0 or more, got {self.temperature}"),
+            (self.top_k >= 0, f"top-k must be 0 or more, got {self.top_k}"),
+            (0 < self.top_p <= 1, f"top-p must be in (0, 1], got {self.top_p}"),
+            (self.variations >= 1, f"variations must be at least 1, got {self.variations}"),
+            (self.max_bars is None or self.max_bars >= 1, f"bars must be at least 1, got {self.max_bars}"),
+            (self.max_notes is None or self.max_notes >= 1, f"notes must be at least 1, got {self.max_notes}"),
+            (self.max_tokens >= 1, f"max_tokens must be at least 1, got {self.max_tokens}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise GenerationError(message)
+
+
+class ConstraintMasks:
+    """Additive logit masks (0 allowed, -inf forbidden) per grammar state, cached by state key."""
+
+    def __init__(
+        self, vocab: Vocabulary, banned_ids: Collection[int] = (), *, allow_end: bool = True
+    ) -> None:
+        self.vocab = vocab
+        self.banned = frozenset(banned_ids)
+        never = {i for i, kind in enumerate(vocab.kinds) if kind in (PAD, BOS)}
+        if not allow_end:
+            never.add(vocab.eos_id)
+        self.never = frozenset(never)
+        self._cache: dict[Any, torch.Tensor] = {}
+        free = [i for i in range(vocab.size) if i not in self.never]
+        self.unconstrained = self._bias(free)
+
+    def _bias(self, allowed: Sequence[int]) -> torch.Tensor:
+        preferred = [i for i in allowed if i not in self.banned]
+        ids = preferred or list(allowed)  # never leave a row with nothing to sample
+        bias = torch.full((self.vocab.size,), float("-inf"))
+        bias[torch.tensor(ids, dtype=torch.long)] = 0.0
+        return bias
+
+    def for_tracker(self, tracker: GrammarTracker) -> torch.Tensor:
+        """The mask (V,) for the tracker's current state."""
+        key = tracker.state_key()
+        bias = self._cache.get(key)
+        if bias is None:
+            allowed = [i for i in tracker.allowed() if i not in self.never]
+            bias = self._bias(allowed or tracker.allowed())
+            self._cache[key] = bias
+        return bias
+
+
+def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Logits (B, V) with everything outside the top-k and the top-p nucleus set to -inf."""
+    vocab_size = logits.size(-1)
+    if 0 < top_k < vocab_size:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (B, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)  # (B, V)
+        probs = sorted_logits.softmax(dim=-1)
+        mass_before = probs.cumsum(dim=-1) - probs  # probability of the more likely ids
+        drop = mass_before >= top_p
+        drop[:, 0] = False  # the most likely id always stays
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.empty_like(logits).scatter_(-1, order, sorted_logits)
+    return logits
+
+
+def choose_next(
+    logits: torch.Tensor, config: SamplingConfig, rng: torch.Generator | None
+) -> torch.Tensor:
+    """Next ids (B,) from masked logits (B, V): argmax at temperature 0, else a filtered sample."""
+    if config.temperature == 0:
+        return logits.argmax(dim=-1)
+    logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)
+    probs = logits.float().softmax(dim=-1)
+    return torch.multinomial(probs, 1, generator=rng).squeeze(1)
+
+
+class _Row:
+    """Bookkeeping for one variation: its tracker, its ids and why it stopped."""
+
+    __slots__ = ("tracker", "ids", "bars", "notes", "done", "last_kind")
+
+    def __init__(self, tracker: GrammarTracker | None) -> None:
+        self.tracker = tracker
+        self.ids: list[int] = []
+        self.bars = 0
+        self.notes = 0
+        self.done = False
+        self.last_kind = -1
+
+    def take(self, token_id: int, kinds: tuple[int, ...], config: SamplingConfig) -> None:
+        kind = kinds[token_id]
+        self.ids.append(token_id)
+        if self.tracker is not None:
+            self.tracker.advance(token_id)
+        if kind == BAR:
+            self.bars += 1
+        elif kind == PITCH and self.last_kind != TIE:
+            self.notes += 1
+        self.last_kind = kind
+        self.done = (
+            (kind == EOS)
+            or (config.max_bars is not None and self.bars >= config.max_bars)
+            or (config.max_notes is not None and self.notes >= config.max_notes and kind != PITCH)
+            or len(self.ids) >= config.max_tokens
+        )
+
+    def progress(self, config: SamplingConfig) -> float:
+        if self.done:
+            return 1.0
+        if config.max_bars is not None:
+            return self.bars / config.max_bars
+        if config.max_notes is not None:
+            return self.notes / config.max_notes
+        return len(self.ids) / config.max_tokens
+
+
+def generate_ids(
+    model: Any,
+    seed_ids: Sequence[int],
+    config: SamplingConfig,
+    *,
+    tracker: GrammarTracker | None = None,
+    banned_ids: Collection[int] = (),
+    rng: torch.Generator | None = None,
+    vocab: Vocabulary = VOCAB,
+    on_progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> list[list[int]]:
+    """Continue ``seed_ids`` K = ``config.variations`` times; the sampled ids of each row.
+
+    ``tracker`` is the grammar state after the seed (copied per row; None samples without the
+    grammar); ``banned_ids`` are never sampled where the grammar leaves another choice. Raises
+    `Cancelled` within one step of ``should_stop()`` turning true.
+    """
+    if not seed_ids:
+        raise GenerationError("the seed holds no tokens to continue")
+    masks = ConstraintMasks(vocab, banned_ids, allow_end=config.stop_at_end)
+    rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(config.variations)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            _sample_loop(model, list(seed_ids), config, rows, masks, rng, vocab, on_progress, should_stop)
+    finally:
+        model.train(was_training)
+    return [row.ids for row in rows]
+
+
+def _row_masks(rows: list[_Row], masks: ConstraintMasks) -> torch.Tensor:
+    """The (K, V) additive mask of every row (finished rows get the unconstrained one)."""
+    biases = [
+        masks.for_tracker(row.tracker) if row.tracker is not None and not row.done else masks.unconstrained
+        for row in rows
+    ]
+    return biases[0].unsqueeze(0) if len(biases) == 1 else torch.stack(biases)
+
+
+def _sample_loop(
+    model: Any,
+    seed: list[int],
+    config: SamplingConfig,
+    rows: list[_Row],
+    masks: ConstraintMasks,
+    rng: torch.Generator | None,
+    vocab: Vocabulary,
+    on_progress: ProgressCallback | None,
+    should_stop: StopCallback | None,
+) -> None:
+    k = len(rows)
+    step = _CachedStepper(model, seed, k) if config.use_cache else _RecomputeStepper(model, seed, k)
+    logits = step.first_logits()  # (K, V)
+    kinds, pad = vocab.kinds, vocab.pad_id
+    for count in range(config.max_tokens):
+        if should_stop is not None and should_stop():
+            raise Cancelled("generation was cancelled")
+        next_ids = choose_next(logits + _row_masks(rows, masks), config, rng).tolist()
+        fed = []
+        for row, token_id in zip(rows, next_ids):
+            if row.done:
+                fed.append(pad)
+                continue
+            row.take(token_id, kinds, config)
+            fed.append(token_id)
+        if on_progress is not None and (count % _PROGRESS_EVERY == 0 or all(r.done for r in rows)):
+            on_progress(sum(r.progress(config) for r in rows) / k)
+        if all(row.done for row in rows):
+            return
+        logits = step(fed)
+
+
+class _CachedStepper:
+    """Prefill the seed once (batch 1), copy its state into K rows, then one token per step."""
+
+    def __init__(self, model: Any, seed: list[int], k: int) -> None:
+        self.model = model
+        seed_tensor = torch.tensor([seed], dtype=torch.long)  # (1, T)
+        logits, state = model.step(seed_tensor, model.init_state(1))
+        self.state = model.reorder_state(state, torch.zeros(k, dtype=torch.long))
+        self.first = logits[:, -1, :].expand(k, -1)  # (K, V)
+
+    def first_logits(self) -> torch.Tensor:
+        return self.first
+
+    def __call__(self, fed: list[int]) -> torch.Tensor:
+        ids = torch.tensor(fed, dtype=torch.long).unsqueeze(1)  # (K, 1)
+        logits, self.state = self.model.step(ids, self.state)
+        return logits[:, -1, :]
+
+
+class _RecomputeStepper:
+    """No cache: every step runs ``forward`` over the whole (windowed) context again."""
+
+    def __init__(self, model: Any, seed: list[int], k: int) -> None:
+        self.model = model
+        self.context = torch.tensor([seed] * k, dtype=torch.long)  # (K, T)
+        self.window = model.max_context
+
+    def _logits(self) -> torch.Tensor:
+        ids = self.context if self.window is None else self.context[:, -self.window :]
+        logits, _ = self.model(ids)
+        return logits[:, -1, :]
+
+    def first_logits(self) -> torch.Tensor:
+        return self._logits()
+
+    def __call__(self, fed: list[int]) -> torch.Tensor:
+        ids = torch.tensor(fed, dtype=torch.long).unsqueeze(1)
+        self.context = torch.cat([self.context, ids], dim=1)
+        return self._logits()
