@@ -1,0 +1,187 @@
+"""Audio playback for the app: a rendered PCM buffer through Qt's audio output, with a playhead.
+
+`AudioPlayer` never raises for a missing or broken audio device: it emits `unavailable` with one
+plain sentence and the app keeps working. Render first (``musicgen.playback.render``, in a worker
+for long tunes), then hand the samples to `play`.
+
+Qt binds its PulseAudio connection once per process: a process that looked for devices while no
+sound server ran keeps seeing none, even after one starts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+
+from musicgen.playback import float_to_int16
+
+__all__ = ["AudioPlayer", "NO_DEVICE_MESSAGE"]
+
+NO_DEVICE_MESSAGE = (
+    "No audio output device was found, so the melody cannot be played "
+    "(is a sound server such as PulseAudio or PipeWire running?)."
+)
+_BYTES_PER_FRAME = 2  # 16-bit mono
+
+
+class AudioPlayer(QObject):
+    """Plays 16-bit mono PCM on the default (or a given) audio output device.
+
+    Signals:
+        position_changed(float): seconds from the start of the buffer, about 30 times a second
+            while playing, for a playhead (see ``Rendering.note_index_at``); once more with the
+            full duration when the end is reached.
+        finished(): the buffer played to its end (not emitted by `stop`, nor while looping).
+        unavailable(str): playback could not start or broke off (no device, the device refused
+            the format, the sound server went away); one sentence to show the user.
+        playing_changed(bool): playback started (True) or ended for any reason (False).
+    """
+
+    position_changed = Signal(float)
+    finished = Signal()
+    unavailable = Signal(str)
+    playing_changed = Signal(bool)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        device: QAudioDevice | None = None,
+        tick_interval_ms: int = 33,
+    ) -> None:
+        super().__init__(parent)
+        self._device = device  # None: the system default at each play()
+        self._sink: QAudioSink | None = None
+        self._buffer: QBuffer | None = None
+        self._sample_rate = 44100
+        self._duration_s = 0.0
+        self._offset_s = 0.0  # where in the buffer the sink started (start_seconds, or 0 on loops)
+        self._active_device = QAudioDevice()
+        self._active_format = QAudioFormat()
+        self.loop = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_interval_ms)
+        self._timer.timeout.connect(self._emit_position)
+
+    # --- public --------------------------------------------------------------------------------
+    def play(self, pcm: np.ndarray, sample_rate: int, start_seconds: float = 0.0) -> bool:
+        """Start playing `pcm` (float in [-1, 1] or int16) from `start_seconds`.
+
+        Stops whatever was playing. Returns False (after emitting `unavailable`) when no device
+        can play it.
+        """
+        self.stop()
+        device = self._device if self._device is not None else QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            self.unavailable.emit(NO_DEVICE_MESSAGE)
+            return False
+        audio_format = QAudioFormat()
+        audio_format.setSampleRate(int(sample_rate))
+        audio_format.setChannelCount(1)
+        audio_format.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        if not device.isFormatSupported(audio_format):
+            self.unavailable.emit(
+                f"The audio device {device.description()} cannot play 16-bit mono audio "
+                f"at {sample_rate} Hz."
+            )
+            return False
+        data = float_to_int16(np.asarray(pcm).reshape(-1)).astype("<i2").tobytes()
+        self._sample_rate = int(sample_rate)
+        self._duration_s = len(data) / _BYTES_PER_FRAME / self._sample_rate
+        self._buffer = QBuffer(self)
+        self._buffer.setData(QByteArray(data))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._active_device, self._active_format = device, audio_format
+        start = min(max(start_seconds, 0.0), self._duration_s)
+        return self._start_sink(start, announce=True)
+
+    def stop(self) -> None:
+        """Stop at once (no `finished`); harmless when nothing plays."""
+        was_playing = self._sink is not None
+        self._timer.stop()
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            sink.stop()
+            sink.deleteLater()
+        if self._buffer is not None:
+            self._buffer.close()
+            self._buffer.deleteLater()
+            self._buffer = None
+        if was_playing:
+            self.playing_changed.emit(False)
+
+    def is_playing(self) -> bool:
+        return self._sink is not None
+
+    def position(self) -> float:
+        """Seconds from the start of the buffer of what has been handed to the device."""
+        if self._sink is None:
+            return 0.0
+        return min(self._offset_s + self._sink.processedUSecs() / 1e6, self._duration_s)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds of the buffer last given to `play`."""
+        return self._duration_s
+
+    # --- internals -----------------------------------------------------------------------------
+    def _start_sink(self, start: float, *, announce: bool) -> bool:
+        assert self._buffer is not None
+        frame = int(round(start * self._sample_rate))
+        self._buffer.seek(frame * _BYTES_PER_FRAME)
+        self._offset_s = frame / self._sample_rate
+        sink = QAudioSink(self._active_device, self._active_format, self)
+        # A no-argument callable: PySide 6.11 cannot convert the QAudio::State argument.
+        sink.stateChanged.connect(lambda: self._on_state_changed(sink))
+        self._sink = sink
+        sink.start(self._buffer)
+        if sink.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError):
+            self._fail(sink.error())
+            return False
+        self._timer.start()
+        if announce:
+            self.playing_changed.emit(True)
+        return True
+
+    def _emit_position(self) -> None:
+        if self._sink is not None:
+            self.position_changed.emit(self.position())
+
+    def _on_state_changed(self, sink: QAudioSink) -> None:
+        buffer = self._buffer
+        if sink is not self._sink or buffer is None:
+            return  # a sink already stopped or replaced
+        state = sink.state()
+        if state == QtAudio.State.StoppedState and sink.error() not in (
+            QtAudio.Error.NoError,
+            QtAudio.Error.UnderrunError,
+        ):
+            self._fail(sink.error())
+        elif state == QtAudio.State.IdleState and buffer.atEnd():
+            # Defer: restarting or deleting the sink inside its own signal is not safe.
+            QTimer.singleShot(0, self._reached_end)
+
+    def _reached_end(self) -> None:
+        if self._sink is None or self._buffer is None or not self._buffer.atEnd():
+            return
+        if self.loop:
+            self._timer.stop()
+            old, self._sink = self._sink, None
+            old.stop()
+            old.deleteLater()
+            self._start_sink(0.0, announce=False)
+            return
+        self.position_changed.emit(self._duration_s)
+        self.stop()
+        self.finished.emit()
+
+    def _fail(self, error: QtAudio.Error) -> None:
+        reasons = {
+            QtAudio.Error.OpenError: "the audio device could not be opened",
+            QtAudio.Error.IOError: "writing to the audio device failed",
+            QtAudio.Error.FatalError: "the audio device stopped working",
+        }
+        reason = reasons.get(error, "the audio device reported an error")
+        self.stop()
+        self.unavailable.emit(f"Playback stopped: {reason}.")

@@ -1,0 +1,118 @@
+"""AudioPlayer heard for real: played into a private PulseAudio null sink and recorded with parec.
+
+Run through tests/gui/test_audio_e2e.py, which starts this module in a fresh interpreter (Qt binds
+to a sound server once per process; see conftest_audio). Not collected on its own.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from conftest_audio import PulseServer, pulse_server  # noqa: F401  (fixture)
+
+from gui.audio import NO_DEVICE_MESSAGE, AudioPlayer
+from musicgen.melody import TICKS_PER_QUARTER, Melody, Note
+from musicgen.playback import Rendering, Voice, render_with_playhead
+from musicgen.playback.analysis import cents_between, estimate_frequency_hz, first_sound_index, rms
+from musicgen.playback.voices import midi_to_hz
+
+MODE = os.environ.get("MUSICGEN_AUDIO_CHILD", "")
+pytestmark = pytest.mark.skipif(not MODE, reason="run through tests/gui/test_audio_e2e.py")
+Q = TICKS_PER_QUARTER
+SR = 44100
+# A 4-note figure, a rest, and a held note, at 150 bpm: 2.8 seconds.
+MELODY = Melody(
+    (Note(67, 0, Q), Note(71, Q, Q), Note(74, 2 * Q, Q), Note(79, 3 * Q, Q), Note(None, 4 * Q, Q),
+     Note(72, 5 * Q, 2 * Q)),
+    tempo_bpm=150.0,
+)
+
+
+def _check_pitches(recorded: np.ndarray, rendering: Rendering, skip_before_s: float = 0.0) -> None:
+    """Each note of `rendering` (from `skip_before_s` on) is heard at its pitch; rests are quiet."""
+    start = first_sound_index(recorded)
+    assert start is not None, "nothing was heard"
+    for timing in rendering.timings:
+        if timing.end_s <= skip_before_s:
+            continue
+        a = start + int((timing.onset_s - skip_before_s + 0.05) * SR)
+        b = start + int((timing.end_s - skip_before_s - 0.05) * SR)
+        segment = recorded[a:b]
+        if timing.pitch is None:
+            assert rms(segment) < 0.003, f"the rest at {timing.onset_s:.2f}s is not silent"
+            continue
+        measured = estimate_frequency_hz(segment, SR)
+        assert measured is not None, f"no pitch at {timing.onset_s:.2f}s"
+        error = cents_between(measured, midi_to_hz(timing.pitch))
+        assert abs(error) < 10.0, f"note at {timing.onset_s:.2f}s is {error:+.1f} cents out"
+
+
+def _heard_through(recording, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    samples = recording.samples()
+    start = first_sound_index(samples)
+    return start is not None and samples.size >= start + int((seconds + 0.3) * SR)
+
+
+@pytest.mark.skipif(MODE != "pulse", reason="needs the private PulseAudio server")
+def test_played_melody_is_recorded_at_the_right_pitches(
+    qtbot, pulse_server: PulseServer, tmp_path  # noqa: F811
+) -> None:
+    rendering = render_with_playhead(MELODY, voice=Voice.FIDDLE)
+    recording = pulse_server.record(tmp_path / "played.raw")
+    qtbot.waitUntil(recording.has_started, timeout=10_000)
+    player = AudioPlayer()
+    positions: list[float] = []
+    problems: list[str] = []
+    player.position_changed.connect(positions.append)
+    player.unavailable.connect(problems.append)
+    with qtbot.waitSignal(player.finished, timeout=int(rendering.duration_s * 1000) + 10_000):
+        assert player.play(rendering.samples, SR)
+    assert problems == []
+    assert not player.is_playing()
+    qtbot.waitUntil(lambda: _heard_through(recording, rendering.duration_s), timeout=10_000)
+    _check_pitches(recording.stop(), rendering)
+    # The playhead moved forward about 30 times a second and ended at the end.
+    assert positions == sorted(positions)
+    assert len(positions) >= rendering.duration_s * 15
+    assert positions[-1] == pytest.approx(rendering.duration_s)
+
+
+@pytest.mark.skipif(MODE != "pulse", reason="needs the private PulseAudio server")
+def test_start_offset_loop_and_stop(qtbot, pulse_server: PulseServer, tmp_path) -> None:  # noqa: F811
+    rendering = render_with_playhead(MELODY, voice=Voice.FLUTE)
+    third = rendering.timings[2].onset_s
+    recording = pulse_server.record(tmp_path / "looped.raw")
+    qtbot.waitUntil(recording.has_started, timeout=10_000)
+    player = AudioPlayer()
+    player.loop = True
+    positions: list[float] = []
+    finished: list[bool] = []
+    player.position_changed.connect(positions.append)
+    player.finished.connect(lambda: finished.append(True))
+    assert player.play(rendering.samples, SR, start_seconds=third)
+    # Looping: the playhead comes back to the start after the first pass.
+    qtbot.waitUntil(lambda: any(b < a - 1.0 for a, b in zip(positions, positions[1:])),
+                    timeout=int(rendering.duration_s * 1000) + 10_000)
+    assert positions[0] >= third - 1e-6
+    assert player.is_playing() and finished == []
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000) as stopped:
+        player.stop()
+    assert stopped.args == [False]
+    assert finished == []
+    heard = recording.stop()
+    # The first pass started at the third note (D5), not at the first (G4).
+    _check_pitches(heard[: first_sound_index(heard) + int((rendering.duration_s - third) * SR)],
+                   rendering, skip_before_s=third)
+
+
+@pytest.mark.skipif(MODE != "no-server", reason="needs PULSE_SERVER pointing at no server")
+def test_no_sound_server_is_reported_not_raised(qtbot) -> None:
+    player = AudioPlayer()
+    rendering = render_with_playhead(MELODY)
+    with qtbot.waitSignal(player.unavailable, timeout=5_000) as blocker:
+        started = player.play(rendering.samples, SR)
+    assert started is False
+    assert blocker.args == [NO_DEVICE_MESSAGE]
+    assert not player.is_playing()
