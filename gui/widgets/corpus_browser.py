@@ -14,8 +14,17 @@ __all__ = ["CorpusBrowser"]
 
 
 class _TitleOrCollectionFilter(QSortFilterProxyModel):
+    """Keeps rows whose title or collection contains every word typed (any order, any case)."""
+
+    words: list[str] = []
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self.words = text.lower().split()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[override]
-        words = self.filterRegularExpression().pattern().lower().split()
+        words = self.words
         if not words:
             return True
         model = self.sourceModel()
@@ -57,7 +66,7 @@ class CorpusBrowser(QWidget):
         layout.addWidget(self.use_button)
         self._tunes: list[Any] = []
         self.load_button.clicked.connect(self.load_requested)
-        self.search_edit.textChanged.connect(self._proxy.setFilterFixedString)
+        self.search_edit.textChanged.connect(self._proxy.set_text)
         self.use_button.clicked.connect(self._use_selected)
         self.table.doubleClicked.connect(lambda _index: self._use_selected())
 

@@ -45,7 +45,9 @@ class _RollCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._view.melody is not None:
-            tick = self._view.x_to_tick(event.position().x())
+            note = self._view.note_at(event.position().toPoint())
+            # On a note: play from its start; elsewhere from the clicked tick.
+            tick = note.onset_ticks if note else self._view.x_to_tick(event.position().x())
             if 0 <= tick <= self._view.melody.duration_ticks:
                 self._view.seek_requested.emit(tick)
 
