@@ -42,14 +42,14 @@ def read_input_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYT
         if size > max_bytes:
             raise SeedError(
                 f"Cannot read {p}: it is {size / 1e6:.1f} MB, over the "
-                f"{max_bytes / 1e6:.0f} MB limit for a melody file."
+                f"{max_bytes / 1e6:.3g} MB limit for a melody file."
             )
         with p.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise SeedError(f"Cannot read {p}: {exc.strerror or exc}.") from exc
     if len(data) > max_bytes:
-        raise SeedError(f"Cannot read {p}: it is over the {max_bytes / 1e6:.0f} MB limit.")
+        raise SeedError(f"Cannot read {p}: it is over the {max_bytes / 1e6:.3g} MB limit.")
     if not data.strip():
         raise SeedError(f"Cannot read {p}: the file is empty.")
     return data
