@@ -7,7 +7,9 @@ API map:
 - `note_times(melody, *, tempo_bpm=None)` -> `NoteTiming` per note/rest (onset and end, seconds).
 - `Voice` names the built-in tones (fiddle, flute, sine, pluck, soundfont); any callable
   ``(frequency_hz, n_samples, sample_rate_hz) -> samples`` is a voice too (`Waveform`).
-- `write_wav(path, samples, sample_rate_hz)` writes 16-bit mono WAV atomically; `wav_bytes` in memory.
+- `write_wav(path, samples, sample_rate_hz)` writes 16-bit mono WAV atomically; `wav_bytes`
+  builds one in memory.
+  Importing this package registers `.wav` with `musicgen.io.write_melody`.
 - `soundfont_available()` / `render_soundfont(...)`: the optional fluidsynth + General MIDI voice.
 - `musicgen.playback.midi_port`: optional playback to a MIDI output port via mido.
 - `musicgen.playback.analysis`: pitch and level measurement of rendered audio.
@@ -34,7 +36,8 @@ from musicgen.playback.voices import (
     midi_to_hz,
     waveform_for,
 )
-from musicgen.playback.wav import wav_bytes, write_wav
+from musicgen.io import register_writer
+from musicgen.playback.wav import melody_to_wav_bytes, wav_bytes, write_wav
 
 __all__ = [
     "DEFAULT_SAMPLE_RATE_HZ",
@@ -53,7 +56,10 @@ __all__ = [
     "midi_to_hz",
     "write_wav",
     "wav_bytes",
+    "melody_to_wav_bytes",
     "soundfont_available",
     "find_soundfont",
     "render_soundfont",
 ]
+
+register_writer(".wav", melody_to_wav_bytes)

@@ -56,7 +56,7 @@ def melody_to_messages(
 
     bpm = melody.tempo_bpm if tempo_bpm is None else tempo_bpm
     if not bpm > 0:
-        raise PlaybackError(f"Cannot play at a tempo of {bpm} beats per minute: it must be positive.")
+        raise PlaybackError(f"Cannot play at a tempo of {bpm} bpm: the tempo must be above 0.")
     spt = 60.0 / (bpm * TICKS_PER_QUARTER)
     events: list[tuple[float, Any]] = [
         (0.0, mido.Message("program_change", program=program, channel=channel))

@@ -39,7 +39,7 @@ _TICKS_PER_BEAT = 480
 
 
 def find_soundfont(dirs: Sequence[Path] | None = None) -> Path | None:
-    """The best General MIDI .sf2 in `dirs` (default SOUNDFONT_DIRS; a full GM set first), or None."""
+    """The best General MIDI .sf2 in `dirs` (default SOUNDFONT_DIRS), full GM sets first."""
     dirs = SOUNDFONT_DIRS if dirs is None else dirs
     for folder in dirs:
         for name in _PREFERRED:

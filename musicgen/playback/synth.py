@@ -86,7 +86,7 @@ def float_to_int16(samples: np.ndarray) -> np.ndarray:
 def _seconds_per_tick(melody: Melody, tempo_bpm: float | None) -> float:
     bpm = melody.tempo_bpm if tempo_bpm is None else tempo_bpm
     if not bpm > 0:
-        raise PlaybackError(f"Cannot play at a tempo of {bpm} beats per minute: it must be positive.")
+        raise PlaybackError(f"Cannot play at a tempo of {bpm} bpm: the tempo must be above 0.")
     return 60.0 / (bpm * TICKS_PER_QUARTER)
 
 
@@ -107,7 +107,8 @@ def _envelope(n_samples: int, sample_rate_hz: int, env: Envelope) -> np.ndarray:
     if attack > 0:
         shape[:attack] = 0.5 - 0.5 * np.cos(np.pi * np.arange(attack) / attack)
     if release > 0:
-        shape[n_samples - release :] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(release) + 1) / release)
+        ramp = np.pi * (np.arange(release) + 1) / release
+        shape[n_samples - release :] = 0.5 + 0.5 * np.cos(ramp)
     return shape
 
 
@@ -177,7 +178,8 @@ def _synthesize(
                 raise PlaybackError(
                     f"The waveform returned {tone.shape} samples for a note of {stop - start}."
                 )
-            out[start:stop] = tone * _envelope(stop - start, sample_rate_hz, envelope) * envelope.gain
+            shape = _envelope(stop - start, sample_rate_hz, envelope)
+            out[start:stop] = tone * shape * envelope.gain
         if on_progress is not None:
             on_progress((k + 1) / len(timings))
     return out

@@ -11,9 +11,10 @@ import numpy as np
 
 from musicgen.errors import WriteError
 from musicgen.io.atomic import atomic_write_bytes
-from musicgen.playback.synth import DEFAULT_SAMPLE_RATE_HZ, float_to_int16
+from musicgen.melody import Melody
+from musicgen.playback.synth import DEFAULT_SAMPLE_RATE_HZ, float_to_int16, render
 
-__all__ = ["wav_bytes", "write_wav"]
+__all__ = ["wav_bytes", "write_wav", "melody_to_wav_bytes"]
 
 
 def wav_bytes(samples: np.ndarray, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> bytes:
@@ -39,3 +40,11 @@ def write_wav(
 ) -> Path:
     """Write mono PCM to `path` atomically: the old file survives any failure. Returns the path."""
     return atomic_write_bytes(path, wav_bytes(samples, sample_rate_hz))
+
+
+def melody_to_wav_bytes(melody: Melody, path: Path | None = None) -> bytes:
+    """The melody rendered (default voice, its own tempo, 44.1 kHz) as WAV file bytes.
+
+    This is the `.wav` writer registered with `musicgen.io.write_melody` (`path` is unused).
+    """
+    return wav_bytes(render(melody), DEFAULT_SAMPLE_RATE_HZ)

@@ -80,7 +80,9 @@ def test_played_melody_is_recorded_at_the_right_pitches(
 
 
 @pytest.mark.skipif(MODE != "pulse", reason="needs the private PulseAudio server")
-def test_start_offset_loop_and_stop(qtbot, pulse_server: PulseServer, tmp_path) -> None:  # noqa: F811
+def test_start_offset_loop_and_stop(
+    qtbot, pulse_server: PulseServer, tmp_path  # noqa: F811
+) -> None:
     rendering = render_with_playhead(MELODY, voice=Voice.FLUTE)
     third = rendering.timings[2].onset_s
     recording = pulse_server.record(tmp_path / "looped.raw")

@@ -28,12 +28,17 @@ __all__ = [
     "PulseServer",
     "Recording",
     "missing_pulse_binaries",
+    "skip_reason",
     "start_pulse_server",
     "pulse_server",
 ]
 
 PULSE_BINARIES = ("pulseaudio", "parec", "pactl")
 SINK_NAME = "musicgen_null"
+
+
+def skip_reason(missing: list[str]) -> str:
+    return f"PulseAudio programs not installed: {', '.join(missing)} (make test installs them)"
 
 
 def missing_pulse_binaries() -> list[str]:
@@ -113,7 +118,9 @@ def _server_answers(address: str) -> bool:
     return result.returncode == 0 and SINK_NAME in result.stdout
 
 
-def start_pulse_server(base: Path, sample_rate_hz: int = 44100, timeout_s: float = 15.0) -> PulseServer:
+def start_pulse_server(
+    base: Path, sample_rate_hz: int = 44100, timeout_s: float = 15.0
+) -> PulseServer:
     """Start `pulseaudio` on a socket under `base` with a null sink, and wait until it answers.
 
     It runs as a user daemon even for root (``--system=false``), with HOME and the XDG folders
@@ -141,7 +148,8 @@ def start_pulse_server(base: Path, sample_rate_hz: int = 44100, timeout_s: float
     while not (socket.exists() and _server_answers(server.address)):
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(f"pulseaudio did not start: {log.read_text(errors='replace')[-2000:]}")
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"pulseaudio did not start: {tail}")
         time.sleep(0.05)
     return server
 
@@ -151,7 +159,7 @@ def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServ
     """A private PulseAudio server for the module; PULSE_SERVER points at it meanwhile."""
     missing = missing_pulse_binaries()
     if missing:
-        pytest.skip(f"PulseAudio programs not installed: {', '.join(missing)} (make test installs them)")
+        pytest.skip(skip_reason(missing))
     server = start_pulse_server(tmp_path_factory.mktemp("pulse"))
     previous = os.environ.get("PULSE_SERVER")
     os.environ["PULSE_SERVER"] = server.address

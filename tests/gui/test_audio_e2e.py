@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_audio import missing_pulse_binaries
+from conftest_audio import missing_pulse_binaries, skip_reason
 
 pytestmark = pytest.mark.audio
 CHILD = Path(__file__).with_name("audio_e2e_child.py")
@@ -34,7 +34,7 @@ def _run_child(mode: str, selection: str, **env: str) -> None:
 def test_player_is_heard_at_the_right_pitches() -> None:
     missing = missing_pulse_binaries()
     if missing:
-        pytest.skip(f"PulseAudio programs not installed: {', '.join(missing)} (make test installs them)")
+        pytest.skip(skip_reason(missing))
     _run_child("pulse", "not no_sound_server")
 
 

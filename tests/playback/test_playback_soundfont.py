@@ -54,7 +54,7 @@ def test_soundfont_voice_falls_back_to_fiddle_without_error(
 
 
 @pytest.mark.skipif(
-    not soundfont_available(), reason="fluidsynth or a .sf2 in /usr/share/sounds/sf2 is not installed"
+    not soundfont_available(), reason="fluidsynth or a .sf2 in /usr/share/sounds/sf2 is missing"
 )
 def test_fluidsynth_renders_the_notes_in_tune() -> None:
     rendering = render_with_playhead(MELODY, voice=Voice.SOUNDFONT)

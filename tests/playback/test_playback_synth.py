@@ -140,3 +140,17 @@ def test_additive_voice_stays_in_range_and_skips_harmonics_above_nyquist() -> No
     assert np.max(np.abs(tone)) <= 1.0
     assert estimate_frequency_hz(tone, 16000, max_hz=7900) == pytest.approx(5000.0, rel=0.001)
     assert rms(tone) == pytest.approx(np.sqrt(0.5) / 2.0, rel=0.01)  # only the fundamental left
+
+
+def test_playback_stays_light() -> None:
+    """Importing playback loads no torch, no Qt and no music21 (the app plays before they load)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, musicgen.playback, musicgen.playback.midi_port, musicgen.playback.analysis; "
+        "print(sorted(m for m in ('torch', 'PySide6', 'music21') if m in sys.modules))"
+    )
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

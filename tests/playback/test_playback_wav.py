@@ -77,3 +77,13 @@ def test_write_failure_midway_keeps_the_old_file(tmp_path: Path) -> None:
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WriteError, match="does not exist"):
         write_wav(tmp_path / "nowhere" / "tune.wav", np.zeros(10, dtype=np.float32))
+
+
+def test_write_melody_handles_wav_once_playback_is_imported(tmp_path: Path) -> None:
+    from musicgen.io import write_melody
+
+    melody = Melody.from_pitches([60, 64, 67], tempo_bpm=120.0)
+    out = write_melody(melody, tmp_path / "tune.WAV")
+    with wave.open(str(out), "rb") as wav:
+        assert wav.getframerate() == 44100
+        assert wav.getnframes() == round(melody.duration_seconds * 44100)
