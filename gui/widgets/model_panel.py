@@ -41,12 +41,11 @@ def describe_card(card: Any) -> str:
 
 
 def _label(card: Any) -> str:
+    """'LSTM · lstm-folk': the kind first, so the two shipped models are told apart at a glance."""
     name = str(getattr(card, "name", "") or Path(str(getattr(card, "path", "model"))).stem)
     kind = str(getattr(card, "kind", "") or "")
-    pretty = {"lstm": "LSTM", "transformer": "Transformer"}.get(name.lower())
-    if pretty:
-        return pretty
-    return f"{name} ({kind})" if kind and kind.lower() not in name.lower() else name
+    pretty = {"lstm": "LSTM", "transformer": "Transformer"}.get(kind.lower(), kind)
+    return f"{pretty} · {name}" if pretty else name
 
 
 class ModelPanel(QGroupBox):
@@ -91,7 +90,7 @@ class ModelPanel(QGroupBox):
             self._cards.append(card)
             self._keys.append(path)
             index = len(self._cards) - 1
-            self.combo.insertItem(index, f"{_label(card)} — {Path(path).name}", path)
+            self.combo.insertItem(index, f"{_label(card)} ({Path(path).parent.name})", path)
         self._select(index)
         self.model_chosen.emit(path)
 
@@ -122,12 +121,17 @@ class ModelPanel(QGroupBox):
             self.card_label.setText("No model found: choose “Other checkpoint…”.")
 
     def _index_of(self, key: str) -> int:
+        """The card whose path, name or kind ("lstm") is `key`; -1 when none."""
         for i, card in enumerate(self._cards):
-            if key and key in (self._keys[i], str(getattr(card, "path", ""))):
+            if key and key in (self._keys[i], str(getattr(card, "name", ""))):
+                return i
+        for i, card in enumerate(self._cards):
+            if key and key.lower() == str(getattr(card, "kind", "")).lower():
                 return i
         return -1
 
     @staticmethod
     def _key(card: Any) -> str:
-        name = str(getattr(card, "name", "") or "")
-        return name if name else str(getattr(card, "path", ""))
+        """What `load_generator` is given: the checkpoint path (a name only when there is none)."""
+        path = getattr(card, "path", None)
+        return str(path) if path else str(getattr(card, "name", ""))

@@ -128,3 +128,73 @@ def open_and_wait(qtbot, win, path: Path | str, part: int | None = None, timeout
     with qtbot.waitSignal(win.seed_changed, timeout=timeout) as blocker:
         win.open_path(str(path), part)
     return blocker.args[0]
+
+
+_MOTIFS = ([67, 69, 71, 72], [74, 72, 71, 69], [71, 71, 74, 74], [79, 78, 76, 74], [67, 71, 74, 79])
+
+
+def _training_melodies(count: int = 32):
+    """Short jigs and reels stitched from a few motifs: enough for a tiny model to learn from."""
+    import random
+
+    from musicgen.melody import Key, Melody, Meter
+
+    rng = random.Random(5)
+    melodies = []
+    for i in range(count):
+        pitches: list[int | None] = []
+        for _ in range(rng.randint(3, 8)):
+            pitches += rng.choice(_MOTIFS)
+        pitches.append(67)
+        meter, ticks = (Meter(6, 8), 6) if i % 2 else (Meter(4, 4), 12)
+        melodies.append(Melody.from_pitches(pitches, ticks, meter=meter, key=Key(7, "major"),
+                                            title=f"tune {i}"))
+    return melodies
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory) -> Path:
+    """A folder with a tiny trained LSTM and Transformer (real training steps, a few seconds)."""
+    from musicgen.corpus import Corpus
+    from musicgen.train import train
+    from musicgen.train_config import TrainConfig
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    corpus = Corpus.from_melodies(_training_melodies(), name="gui-test-tunes")
+    for kind in ("lstm", "transformer"):
+        config = TrainConfig(model=kind, preset="tiny", batch_size=8, max_epochs=2, lr=1e-2,
+                             warmup_steps=2, patience=0, seed=3, device="cpu",
+                             save_every_steps=1000, max_seq_len=48)
+        train(config, corpus, out_path=folder / f"{kind}-tiny.safetensors")
+    return folder
+
+
+@pytest.fixture
+def models_window(qtbot, window, tiny_checkpoints, monkeypatch):
+    """The window listing the tiny checkpoints as its models, with The Kesh as the seed."""
+    from musicgen import pipeline
+
+    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT_DIR", tiny_checkpoints)
+    with qtbot.waitSignal(window.models_listed, timeout=30000):
+        window.refresh_models()
+    seeds = tiny_checkpoints.parent / f"seeds-{id(window)}"
+    seeds.mkdir()
+    (seeds / "kesh.abc").write_text(KESH_ABC)
+    open_and_wait(qtbot, window, seeds / "kesh.abc")
+    return window
+
+
+def generate_and_wait(qtbot, win, timeout: int = 120000):
+    """Press Generate and wait for the variations."""
+    with qtbot.waitSignal(win.generation_finished, timeout=timeout) as done:
+        win.ui.generate_button.click()
+    return done.args[0]
+
+
+def select_model(win, kind: str) -> str:
+    panel = win.ui.model_panel
+    for i in range(panel.combo.count() - 1):
+        if panel.combo.itemText(i).lower().startswith(kind):
+            panel._on_activated(i)
+            return panel.current_model()
+    raise AssertionError(f"no {kind} model listed")

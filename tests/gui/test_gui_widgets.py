@@ -93,13 +93,17 @@ def test_model_panel_lists_cards_and_asks_for_other_checkpoints(qtbot):
     cards = [_Card("lstm", "/c/lstm.safetensors", "lstm", 1_200_000, "folk", 2.41),
              _Card("transformer", "/c/t.safetensors", "transformer", 850_000, "folk", None)]
     panel.set_models(cards, selected="transformer")
-    assert [panel.combo.itemText(i) for i in range(3)] == ["LSTM", "Transformer", OTHER_CHECKPOINT]
-    assert panel.current_model() == "transformer"
+    assert [panel.combo.itemText(i) for i in range(3)] == [
+        "LSTM · lstm", "Transformer · transformer", OTHER_CHECKPOINT]
+    assert panel.current_model() == "/c/t.safetensors"
+    panel.set_models(cards, selected="lstm")  # a kind selects that kind's model
+    assert panel.current_model() == "/c/lstm.safetensors"
+    panel.set_models(cards, selected="/c/t.safetensors")
     assert "850 k parameters" in panel.card_label.text()
     assert "not measured" in panel.card_label.text()
     with qtbot.waitSignal(panel.other_checkpoint_requested):
         panel._on_activated(2)
-    assert panel.current_model() == "transformer"
+    assert panel.current_model() == "/c/t.safetensors"
     with qtbot.waitSignal(panel.model_chosen) as chosen:
         panel.add_checkpoint(_Card("lstm", "/mine.safetensors", "lstm", 5000, "mine", 3.0),
                              "/mine.safetensors")
