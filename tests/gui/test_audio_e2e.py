@@ -7,6 +7,7 @@ sound server once per process and earlier GUI tests in this process may already 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +24,18 @@ def _run_child(mode: str, selection: str, **env: str) -> None:
     environment = dict(os.environ, MUSICGEN_AUDIO_CHILD=mode, QT_QPA_PLATFORM="offscreen", **env)
     command = [sys.executable, "-m", "pytest", str(CHILD), "-q", "-p", "no:cacheprovider",
                "-k", selection]
-    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                            timeout=180, check=False)
-    report = result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.returncode == 0, report
-    assert " passed" in result.stdout, report
-    assert "skipped" not in result.stdout and "failed" not in result.stdout, report
+    # Own process group: if the child hangs, its pulseaudio and parec go down with it.
+    child = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = child.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        stdout, stderr = child.communicate()
+    report = stdout[-4000:] + stderr[-2000:]
+    assert child.returncode == 0, report
+    assert " passed" in stdout, report
+    assert "skipped" not in stdout and "failed" not in stdout, report
 
 
 def test_player_is_heard_at_the_right_pitches() -> None:
