@@ -1,15 +1,150 @@
-"""`musicgen generate`: not built yet (see the open issues)."""
+"""`musicgen generate`: continue a seed melody file with a model and write each variation to a file.
+
+Reads any seed the readers read (MIDI, ABC, MusicXML), writes `.mid`, `.abc`, `.musicxml` or `.wav`
+by the output's suffix (several variations become ``name-1.mid``, ``name-2.mid``, ...), prints a
+summary and stores the same provenance in each file's metadata. Everything is checked before the
+first file is written, and each file is written atomically, so a failure leaves no partial file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
 
-from musicgen.errors import MusicGenError
+from musicgen.errors import GenerationError, WriteError
+from musicgen.melody import Melody
+
+__all__ = ["add_arguments", "run", "output_paths", "parse_pitch_range"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("seed", help="the melody to continue (.mid, .abc, .musicxml, ...)")
+    parser.add_argument("--tune", type=int, help="which tune of an ABC book (1-based)")
+    parser.add_argument("--track", type=int, help="which track of a MIDI file (1-based)")
+    parser.add_argument("--model", default="transformer",
+                        help="lstm, transformer (the shipped models) or a checkpoint path")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="0 is greedy; higher is more adventurous (default 1.0)")
+    parser.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold")
+    parser.add_argument("--bars", type=int, default=8, help="bars to add (default 8)")
+    parser.add_argument("--variations", type=int, default=1, help="continuations to write")
+    parser.add_argument("--rng-seed", type=int, help="random seed, to reproduce a result")
+    parser.add_argument("--key-lock", action="store_true", help="only notes of the seed's scale")
+    parser.add_argument("--no-meter", action="store_true",
+                        help="let bars run free instead of filling each bar exactly")
+    parser.add_argument("--pitch-range", type=parse_pitch_range, metavar="LO-HI",
+                        help="lowest and highest MIDI pitch, e.g. 55-88")
+    parser.add_argument("--continuation-only", action="store_true",
+                        help="write only the new music, without the seed")
+    parser.add_argument("-o", "--output", required=True,
+                        help="output file: .mid, .abc, .musicxml or .wav")
+
+
+def parse_pitch_range(text: str) -> tuple[int, int]:
+    """'55-88' -> (55, 88)."""
+    low, sep, high = text.partition("-")
+    try:
+        pair = (int(low), int(high))
+    except ValueError:
+        pair = None
+    if not sep or pair is None or not 0 <= pair[0] <= pair[1] <= 127:
+        raise argparse.ArgumentTypeError(f"expected LO-HI MIDI pitches such as 55-88, got {text!r}")
+    return pair
+
+
+def output_paths(output: str | os.PathLike[str], count: int) -> list[Path]:
+    """``out.mid`` for one variation; ``out-1.mid``, ``out-2.mid``, ... for several."""
+    path = Path(output)
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(1, count + 1)]
+
+
+def _check_outputs(paths: list[Path]) -> None:
+    """Refuse an unknown suffix or an unwritable folder before any work is done."""
+    import musicgen.playback  # noqa: F401  (registers the .wav writer)
+    from musicgen.io import WRITABLE_SUFFIXES
+
+    known_suffixes = sorted(set(WRITABLE_SUFFIXES) | {".wav"})
+    suffix = paths[0].suffix.lower()
+    if suffix not in known_suffixes:
+        known = ", ".join(known_suffixes)
+        raise WriteError(f"Cannot write {paths[0]}: unknown file type {suffix or '(none)'}; use {known}.")
+    folder = paths[0].parent if str(paths[0].parent) else Path(".")
+    if not folder.is_dir():
+        raise WriteError(f"Cannot write {paths[0]}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise WriteError(f"Cannot write {paths[0]}: the folder {folder} is not writable.")
+
+
+def _generation_config(args: argparse.Namespace):  # -> GenerationConfig
+    from musicgen.pipeline import GenerationConfig
+
+    for name, ok in (("--bars", args.bars >= 1), ("--variations", 1 <= args.variations <= 64),
+                     ("--temperature", args.temperature >= 0), ("--top-k", args.top_k >= 0),
+                     ("--top-p", 0 < args.top_p <= 1)):
+        if not ok:
+            raise GenerationError(f"The value of {name} is out of range (see musicgen generate --help).")
+    return GenerationConfig(
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, bars=args.bars,
+        variations=args.variations, rng_seed=args.rng_seed, key_lock=args.key_lock,
+        meter_constraint=not args.no_meter, pitch_range=args.pitch_range,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise MusicGenError("'musicgen generate' is not available in this build yet")
+    from musicgen.io import atomic_write_bytes, read_melody
+    from musicgen.io.writers import melody_to_bytes
+    from musicgen.pipeline import continue_melody, load_generator
+
+    config = _generation_config(args)
+    paths = output_paths(args.output, config.variations)
+    _check_outputs(paths)
+    seed = read_melody(args.seed, tune=args.tune, track=args.track)
+    _limit_threads()
+    generator = load_generator(args.model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = continue_melody(seed, generator, config)
+    for warning in caught:
+        print(f"musicgen: warning: {warning.message}", file=sys.stderr)
+    written = []
+    for melody, path in zip(results, paths):
+        out = melody.with_metadata(seed=Path(args.seed).name)
+        if args.continuation_only:
+            out = out.continuation.replace(seed_end_ticks=None)
+        written.append((path, out, melody_to_bytes(out, path)))
+    for path, _, data in written:  # every file encoded before the first is written
+        atomic_write_bytes(path, data)
+    print(_summary(args, seed, results[0], [(path, out) for path, out, _ in written]))
+    return 0
+
+
+def _limit_threads() -> None:
+    """One torch thread: generation runs batch-1..8 steps whose matrices are too small to split,
+    and on a busy 2-core machine a second spinning thread makes each step many times slower."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: list[tuple[Path, Melody]]) -> str:
+    meta = dict(first.metadata)
+    tune = f" (tune {args.tune})" if args.tune else ""
+    lines = [
+        f"model: {meta['model']}",
+        f"seed: {args.seed}{tune}: {seed.bar_count} bars, {seed.note_count} notes, {seed.key}, "
+        f"{seed.meter}",
+        f"temperature: {meta['temperature']}  top-k: {meta['top_k']}  top-p: {meta['top_p']}  "
+        f"key lock: {'on' if args.key_lock else 'off'}",
+        f"RNG seed: {meta['rng_seed']}",
+    ]
+    for path, melody in written:
+        added = melody if args.continuation_only else melody.continuation
+        lines.append(f"wrote {path}: {added.bar_count} bars, {added.note_count} notes added"
+                     + ("" if args.continuation_only else f" ({melody.bar_count} bars in all)"))
+    return "\n".join(lines)
