@@ -192,20 +192,32 @@ class KneserNeyModel:
 
     def log2_probs(self, sequence: Sequence[int], order: int) -> np.ndarray:
         """log2 P(token_i | up to order-1 previous tokens) for every token after the first."""
+        return self.log2_probs_many([sequence], order)[0]
+
+    def log2_probs_many(self, sequences: Sequence[Sequence[int]], order: int) -> list[np.ndarray]:
+        """`log2_probs` of each sequence, computed in one vectorised pass over all of them."""
         self._check_order(order)
-        tokens = np.asarray(sequence, dtype=np.int64)
-        if tokens.size < 2:
-            return np.zeros(0)
-        targets = tokens[1:]
+        tokens, starts = _flatten(sequences)
+        lengths = [len(s) for s in sequences]
+        is_start = np.arange(tokens.size) == starts
+        targets = np.flatnonzero(~is_start)
         prob = np.full(targets.size, 1.0 / self.vocab_size)
         nodes = np.zeros(tokens.size, np.int64)  # ids of the (k-1)-grams ending at each position
         for k in range(1, order + 1):
-            prob = self._interpolate(k, order, nodes[:-1], targets, prob)
+            before = np.concatenate(([-1], nodes[:-1]))  # the (k-1)-gram ending just before
+            before[is_start] = -1
+            prob = self._interpolate(k, order, before[targets], tokens[targets], prob)
             if k == order:
                 break
-            parents = np.zeros(tokens.size, np.int64) if k == 1 else np.concatenate(([-1], nodes[:-1]))
+            parents = np.zeros(tokens.size, np.int64) if k == 1 else before
             nodes, _ = self._lookup(k, parents, tokens)
-        return np.log2(prob)
+        log2p = np.log2(prob)
+        out, cursor = [], 0
+        for n in lengths:
+            count = max(n - 1, 0)
+            out.append(log2p[cursor:cursor + count])
+            cursor += count
+        return out
 
     def distribution(self, context: Sequence[int], order: int) -> np.ndarray:
         """P(w | context) for every id w (the last order-1 tokens of `context` are used)."""

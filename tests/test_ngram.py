@@ -89,3 +89,11 @@ def test_bad_arguments_are_refused(model: KneserNeyModel) -> None:
         KneserNeyModel.fit([[1, V + 3]], V, 3)
     with pytest.raises(ValueError):
         KneserNeyModel.fit([], V, 3)
+
+
+def test_batched_scores_equal_one_by_one(model: KneserNeyModel) -> None:
+    seqs = random_sequences(7, 12) + [[1], [], [1, 5, 6, 7, 5, 6, 8, 2]]
+    many = model.log2_probs_many(seqs, 5)
+    for seq, got in zip(seqs, many):
+        assert got.shape == (max(len(seq) - 1, 0),)
+        np.testing.assert_allclose(got, model.log2_probs(seq, 5) if len(seq) > 1 else [], rtol=1e-12)
