@@ -79,6 +79,7 @@ class _Run:
         self.session_start = time.monotonic()
         self.session_tokens = 0
         self.step_seconds = 0.0  # time inside optimizer steps this session (throughput)
+        self.session_steps = 0
         self.elapsed_base = 0.0  # wall time of earlier sessions (from the resume state)
         self.tokens_per_s = 0.0
         self.last_loss = float("nan")
@@ -212,16 +213,17 @@ class _Run:
         self.epoch_losses.append(loss)
         self.session_tokens += tokens
         self.step_seconds += seconds
+        self.session_steps += 1
         rate = tokens / max(seconds, 1e-9)
         self.tokens_per_s = rate if self.tokens_per_s == 0 else 0.9 * self.tokens_per_s + 0.1 * rate
         if self.config.minutes and not self.pos.history.get("horizon_fixed"):
-            if self.pos.step >= HORIZON_PROBE_STEPS:
+            if self.session_steps >= HORIZON_PROBE_STEPS:
                 self._fix_horizon()
         self._emit("step")
 
     def _fix_horizon(self) -> None:
         """With a minutes budget: shorten the schedule to the steps that fit (measured)."""
-        per_step = (time.monotonic() - self.session_start) / max(1, self.pos.step)
+        per_step = self.step_seconds / max(1, self.session_steps)
         remaining = self.config.minutes * 60.0 * 0.9 - self._elapsed()  # ~10% for validation
         fits = self.pos.step + int(max(0.0, remaining) / max(per_step, 1e-9))
         self.pos.horizon = max(self.pos.step + 1, min(self.pos.horizon, fits))

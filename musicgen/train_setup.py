@@ -129,7 +129,6 @@ def checkpoint_metadata(
 
     return {
         "vocabulary": {"version": VOCAB.version, "tokens": list(VOCAB.tokens)},
-        "model": {"kind": prep.kind, "config": prep.model_config_dict},
         "training": config.to_dict(),
         "corpus": {"name": prep.corpus_name, "fingerprint": prep.fingerprint,
                    "tunes": prep.tunes_per_split},

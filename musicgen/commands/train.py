@@ -1,15 +1,113 @@
-"""`musicgen train`: not built yet (see the open issues)."""
+"""`musicgen train`: train an LSTM or Transformer on a corpus, with a progress bar, resumable.
+
+Ctrl-C (or SIGTERM) stops at the next step after saving the last checkpoint and the resume state;
+`--resume` with the same options continues. Under `torchrun --nproc_per_node=N` the same command
+trains with DistributedDataParallel; only rank 0 shows the bar and writes files.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
+from typing import Any
 
-from musicgen.errors import MusicGenError
+__all__ = ["add_arguments", "run", "config_from_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--model", choices=("lstm", "transformer"), required=True)
+    parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
+    parser.add_argument("--init", metavar="CKPT", help="fine-tune this checkpoint instead of a new model")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="stop after this many minutes (and validate)")
+    budget.add_argument("--epochs", type=int, help="passes over the training tunes (default 30)")
+    parser.add_argument("--resume", action="store_true", help="continue the run saved at -o")
+    parser.add_argument("--preset", default="cpu", help="model size: tiny, small, cpu (default), gpu")
+    parser.add_argument("--batch-size", type=int, default=32, help="sequences per step (default 32)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: 3e-3 LSTM, 1e-3 Transformer)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--patience", type=int, default=5,
+                        help="epochs without improvement before stopping; 0 never (default 5)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--max-seq-len", type=int, help="crop tunes into windows of this many tokens")
+    parser.add_argument("--save-every-steps", type=int, default=200,
+                        help="also save checkpoint and resume state this often (default 200)")
+    parser.add_argument("-o", "--output", required=True, metavar="CKPT",
+                        help="checkpoint path (CKPT.safetensors + CKPT.json, plus .last/.state files)")
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The TrainConfig the options describe."""
+    from musicgen.train_config import TrainConfig
+
+    epochs = args.epochs if args.epochs is not None else (100_000 if args.minutes else 30)
+    return TrainConfig(
+        model=args.model, preset=args.preset, batch_size=args.batch_size, lr=args.lr,
+        max_epochs=epochs, minutes=args.minutes, patience=args.patience, seed=args.seed,
+        device=args.device, max_seq_len=args.max_seq_len, save_every_steps=args.save_every_steps,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise MusicGenError("'musicgen train' is not available in this build yet")
+    from tqdm import tqdm
+
+    from musicgen.corpus import load_corpus
+    from musicgen.errors import Cancelled
+    from musicgen.train import train
+
+    config = config_from_args(args)
+    main_rank = os.environ.get("RANK", "0") == "0"
+    corpus = load_corpus(args.corpus)
+    bar = tqdm(total=0, unit="step", desc=f"training {args.model}", disable=not main_rank,
+               dynamic_ncols=True)
+
+    def show(p: Any) -> None:
+        bar.total, bar.n = p.total_steps, p.step
+        val = "-" if p.val_bits_per_note is None else f"{p.val_bits_per_note:.3f}"
+        bar.set_postfix(epoch=p.epoch, loss=f"{p.loss:.3f}", tok_s=f"{p.tokens_per_s:.0f}",
+                        val_bpn=val, refresh=True)
+
+    stop = _StopOnSignal()
+    try:
+        result = train(config, corpus, out_path=args.output, init_checkpoint=args.init,
+                       resume=args.resume, on_progress=show, should_stop=stop)
+    except Cancelled as exc:
+        bar.close()
+        print(f"musicgen: {exc}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+        stop.restore()
+    if main_rank:
+        print(f"{result.checkpoint}: validation {result.best_val_bits_per_note:.3f} bits/note after "
+              f"{result.steps} steps, {result.epochs} epochs ({result.stop_reason}), "
+              f"{result.wall_time_s / 60:.1f} min, {result.tokens_per_s:.0f} tokens/s, "
+              f"padding {result.padding_fraction:.1%}")
+    return 0
+
+
+class _StopOnSignal:
+    """should_stop that turns Ctrl-C and SIGTERM into a clean stop at the next step."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:  # a second Ctrl-C: stop at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)

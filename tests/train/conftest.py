@@ -30,6 +30,17 @@ def synthetic_melodies(count: int = 40, seed: int = 1) -> list[Melody]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and the 2 shared cores are often oversubscribed."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     return Corpus.from_melodies(synthetic_melodies(), name="synthetic")
@@ -41,3 +52,22 @@ def tiny_config(kind: str, **changes: object) -> TrainConfig:
                 patience=0, seed=3, device="cpu", save_every_steps=1000, max_seq_len=48)
     base.update(changes)
     return TrainConfig(**base)  # type: ignore[arg-type]
+
+
+ABC_NOTES = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 71: "B", 72: "c"}
+
+
+def write_abc_corpus(folder, count: int = 30, seed: int = 2):
+    """A folder with one ABC tune book of `count` motif tunes in C major (a real custom corpus)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    tunes = []
+    for i in range(count):
+        pitches: list[int] = []
+        for _ in range(rng.randint(2, 6)):
+            pitches += rng.choice(MOTIFS)
+        body = " ".join("".join(ABC_NOTES[p] + "2" for p in pitches[j:j + 4])
+                        for j in range(0, len(pitches), 4))
+        tunes.append(f"X:{i + 1}\nT:Tune {i + 1}\nM:4/4\nL:1/8\nK:C\n{body.replace(' ', '|')}|C8|]\n")
+    (folder / "book.abc").write_text("\n".join(tunes), encoding="utf-8")
+    return folder
