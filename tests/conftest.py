@@ -36,16 +36,23 @@ def training_melodies(count: int = 16, seed: int = 7) -> list[Melody]:
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """{"lstm": path, "transformer": path}: tiny-preset models trained a few real steps (seconds)."""
+    import torch
+
     from musicgen.corpus import Corpus
     from musicgen.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("tiny-checkpoints")
     corpus = Corpus.from_melodies(training_melodies(), name="figures")
     paths = {}
-    for kind in MODEL_KINDS:
-        config = TrainConfig(model=kind, preset="tiny", batch_size=4, max_epochs=2, lr=1e-2,
-                             warmup_steps=1, patience=0, seed=0, device="cpu",
-                             save_every_steps=1000, max_seq_len=64)
-        result = train(config, corpus, out_path=folder / f"{kind}-tiny.safetensors")
-        paths[kind] = Path(result.checkpoint)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: a second thread only spins on a busy 2-core machine
+    try:
+        for kind in MODEL_KINDS:
+            config = TrainConfig(model=kind, preset="tiny", batch_size=4, max_epochs=12, lr=3e-2,
+                                 warmup_steps=1, patience=0, seed=0, device="cpu",
+                                 save_every_steps=1000, max_seq_len=64)
+            result = train(config, corpus, out_path=folder / f"{kind}-tiny.safetensors")
+            paths[kind] = Path(result.checkpoint)
+    finally:
+        torch.set_num_threads(threads)
     return paths

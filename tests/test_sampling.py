@@ -1,0 +1,229 @@
+"""Sampling ids from tiny trained models: filters, reproducibility, greedy, diversity, constraints, cancel."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from musicgen.checkpoint import load_checkpoint
+from musicgen.errors import Cancelled, GenerationError
+from musicgen.melody import Key, Melody, Meter
+from musicgen.sampling import SamplingConfig, filter_logits, generate_ids
+from musicgen.tokens import BAR, DUR, EOS, PITCH, VOCAB, GrammarTracker
+
+KINDS = ("lstm", "transformer")
+SEED = Melody.from_pitches([62, 64, 66, 67, 69, 67, 66, 64, 62, 66, 69, 74], 6, meter=Meter(6, 8),
+                           key=Key(2, "major"), pickup_ticks=6)
+
+
+@pytest.fixture(scope="module")
+def models(tiny_checkpoints):
+    return {kind: load_checkpoint(path, expected_tokens=list(VOCAB.tokens))[0]
+            for kind, path in tiny_checkpoints.items()}
+
+
+def seed_ids() -> list[int]:
+    return VOCAB.encode(SEED, end=False)
+
+
+def tracker() -> GrammarTracker:
+    return GrammarTracker.from_melody(VOCAB, SEED)
+
+
+def sample(model, config: SamplingConfig, rng_seed: int = 0, **kwargs) -> list[list[int]]:
+    return generate_ids(model, seed_ids(), config, tracker=kwargs.pop("tracker", tracker()),
+                        rng=torch.Generator().manual_seed(rng_seed), **kwargs)
+
+
+# ------------------------------------------------------------------------------------ filters
+
+
+def test_top_k_keeps_the_k_largest_logits():
+    logits = torch.tensor([[1.0, 5.0, 3.0, 4.0, 2.0]])
+    kept = torch.isfinite(filter_logits(logits, top_k=2))
+    assert kept.tolist() == [[False, True, False, True, False]]
+
+
+def test_top_p_keeps_the_smallest_nucleus_reaching_p():
+    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    logits = probs.log()
+    assert torch.isfinite(filter_logits(logits, top_p=0.8)).tolist() == [[True, True, False, False]]
+    assert torch.isfinite(filter_logits(logits, top_p=0.81)).tolist() == [[True, True, True, False]]
+    assert torch.isfinite(filter_logits(logits, top_p=0.1)).tolist() == [[True, False, False, False]]
+
+
+@pytest.mark.parametrize("field, value", [("temperature", -1.0), ("top_k", -1), ("top_p", 0.0),
+                                          ("top_p", 1.5), ("variations", 0), ("max_bars", 0)])
+def test_bad_settings_are_refused(field, value):
+    with pytest.raises(GenerationError):
+        SamplingConfig(**{field: value})
+
+
+# ------------------------------------------------------------------------------- reproducibility
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_rng_seed_gives_the_same_ids(models, kind):
+    config = SamplingConfig(max_bars=4, variations=3)
+    assert sample(models[kind], config, 11) == sample(models[kind], config, 11)
+    assert sample(models[kind], config, 11) != sample(models[kind], config, 12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_top_k_one_is_greedy(models, kind):
+    greedy = sample(models[kind], SamplingConfig(temperature=0, max_bars=4), 1)
+    top1 = sample(models[kind], SamplingConfig(temperature=1.0, top_k=1, max_bars=4), 2)
+    assert greedy == top1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cached_batched_state_matches_full_recompute(models, kind):
+    """The KV cache / LSTM state path gives the same greedy ids as running forward every step."""
+    cached = sample(models[kind], SamplingConfig(temperature=0, max_bars=3, variations=2))
+    recomputed = sample(models[kind], SamplingConfig(temperature=0, max_bars=3, variations=2,
+                                                     use_cache=False))
+    assert cached == recomputed
+    assert cached[0] == cached[1]  # greedy rows of one batch agree
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_higher_temperature_gives_more_diverse_variations(models, kind):
+    def distinct(temperature: float) -> tuple[int, int]:
+        """(different tokens used, different variations) among 16 variations of 24 tokens."""
+        config = SamplingConfig(temperature=temperature, max_bars=None, max_tokens=24, variations=16)
+        rows = sample(models[kind], config, 5)
+        return len({t for row in rows for t in row}), len({tuple(row) for row in rows})
+
+    (cold_tokens, cold_rows), (warm_tokens, warm_rows), (hot_tokens, hot_rows) = (
+        distinct(0.05), distinct(1.0), distinct(3.0))
+    assert cold_tokens < warm_tokens < hot_tokens
+    assert cold_rows <= warm_rows <= hot_rows == 16
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_variations_differ(models, kind):
+    rows = sample(models[kind], SamplingConfig(max_bars=4, variations=4), 3)
+    assert len({tuple(row) for row in rows}) == 4
+
+
+# ---------------------------------------------------------------------------------- constraints
+
+
+def bar_lengths(rows: list[list[int]], start: GrammarTracker) -> list[int]:
+    """The length in ticks of every bar closed by a generated bar line (the first one completes the
+    seed's last bar, so it is counted from the seed's position)."""
+    lengths = []
+    for row in rows:
+        position = start.position
+        for token in row:
+            if VOCAB.kinds[token] == DUR:
+                position += VOCAB.duration_of(token)
+            elif VOCAB.kinds[token] == BAR:
+                lengths.append(position)
+                position = 0
+    return lengths
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_meter_constraint_makes_every_bar_exact(models, kind):
+    start = tracker()
+    rows = sample(models[kind], SamplingConfig(temperature=1.5, max_bars=6, variations=24), 8,
+                  tracker=start)
+    lengths = bar_lengths(rows, start)
+    assert len(lengths) >= 24 * 3
+    assert set(lengths) == {SEED.meter.bar_ticks}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_constrained_sample_decodes_to_the_grammar(models, kind):
+    rows = sample(models[kind], SamplingConfig(temperature=2.0, max_bars=4, variations=16), 4)
+    for row in rows:
+        check = tracker()
+        for token in row:
+            assert token in check.allowed()
+            check.advance(token)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_banned_pitches_are_never_sampled(models, kind):
+    allowed = set(VOCAB.pitch_ids_in_mode("major")) & set(VOCAB.pitch_ids_between(60, 72))
+    banned = set(VOCAB.ids_of_kind(PITCH)) - allowed
+    rows = sample(models[kind], SamplingConfig(temperature=2.0, max_bars=4, variations=16), 6,
+                  banned_ids=banned)
+    pitches = [t for row in rows for t in row if VOCAB.kinds[t] == PITCH]
+    assert pitches and set(pitches) <= allowed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_without_the_grammar_the_model_samples_freely(models, kind):
+    rows = sample(models[kind], SamplingConfig(temperature=3.0, max_bars=None, max_tokens=40,
+                                               variations=8, stop_at_end=False), 2, tracker=None)
+    kinds_seen = {VOCAB.kinds[t] for row in rows for t in row}
+    assert len(kinds_seen) >= 3
+    assert all(len(row) == 40 for row in rows)
+
+
+def test_note_limit_and_no_end_token(models):
+    rows = sample(models["lstm"], SamplingConfig(max_bars=None, max_notes=10, variations=4,
+                                                 stop_at_end=False), 9)
+    for row in rows:
+        assert EOS not in row
+        assert VOCAB.note_count(row) <= 10
+        assert VOCAB.kinds[row[-1]] == DUR
+        assert sum(VOCAB.kinds[t] == PITCH for t in row) >= 10
+
+
+# ----------------------------------------------------------------------------- progress, cancel
+
+
+class StepCounter:
+    """The real model, counting how many times `step` runs (a spy, not a stand-in)."""
+
+    def __init__(self, model) -> None:
+        self.model, self.steps = model, 0
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def step(self, ids, state):
+        self.steps += 1
+        return self.model.step(ids, state)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cancel_stops_within_one_step(models, kind):
+    spy = StepCounter(models[kind])
+    asked = {"n": 0}
+
+    def should_stop() -> bool:
+        asked["n"] += 1
+        return asked["n"] > 5
+
+    with pytest.raises(Cancelled):
+        sample(spy, SamplingConfig(max_bars=50, stop_at_end=False), 0, should_stop=should_stop)
+    assert spy.steps <= 6  # the prefill and at most five single-token steps
+    assert asked["n"] == 6
+
+
+def test_progress_rises_to_one(models):
+    seen: list[float] = []
+    sample(models["transformer"], SamplingConfig(max_bars=4, variations=2, stop_at_end=False), 0,
+           on_progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:]))
+    assert all(0.0 <= f <= 1.0 and not math.isnan(f) for f in seen)
+
+
+def test_training_mode_is_restored(models):
+    model = models["lstm"]
+    model.train()
+    sample(model, SamplingConfig(max_bars=1))
+    assert model.training
+    model.eval()
+
+
+def test_empty_seed_is_refused(models):
+    with pytest.raises(GenerationError):
+        generate_ids(models["lstm"], [], SamplingConfig())
