@@ -85,8 +85,9 @@ def save_checkpoint(path: str | os.PathLike[str], model: "NextTokenModel", metad
         },
         **metadata,
     }
+    text = _dump_json(document, json_path)  # before writing anything: refuse bad metadata whole
     _write_atomic(tensors_path, data)
-    _write_atomic(json_path, _dump_json(document, json_path))
+    _write_atomic(json_path, text)
 
 
 def _check_metadata(metadata: dict, vocab_size: int) -> None:
@@ -329,8 +330,9 @@ def save_tensor_state(path: str | os.PathLike[str], tensors: Any, meta: dict) ->
         "structure": structure,
         "meta": meta,
     }
+    text = _dump_json(document, json_path)  # before writing anything: refuse bad metadata whole
     _write_atomic(tensors_path, data)
-    _write_atomic(json_path, _dump_json(document, json_path))
+    _write_atomic(json_path, text)
 
 
 def load_tensor_state(path: str | os.PathLike[str]) -> tuple[Any, dict]:

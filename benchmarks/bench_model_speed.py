@@ -1,0 +1,79 @@
+"""Single-stream generation speed of the models: step() tokens per second with cached state.
+
+Prints one JSON line per (kind, preset, batch): a seed of --seed-tokens is prefilled, then
+--tokens tokens are stepped one at a time (the generation loop without sampling), best of --repeats.
+The Transformer's window slides when it passes max_len, as in real generation.
+
+    .venv/bin/python benchmarks/bench_model_speed.py [--presets cpu] [--threads 2] [--batch 1]
+
+Targets on the 2-core CPU for the "cpu" presets: LSTM >= 5000, Transformer >= 2000 tokens/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from musicgen.models import build_model, model_config
+
+VOCAB_SIZE = 150  # about the size of the folk vocabulary
+
+
+def measure(kind: str, preset: str, batch: int, seed_tokens: int, tokens: int,
+            repeats: int) -> dict:
+    torch.manual_seed(0)
+    model = build_model(kind, model_config(kind, VOCAB_SIZE, preset)).eval()
+    seed = torch.randint(1, VOCAB_SIZE, (batch, seed_tokens))
+    next_ids = torch.randint(1, VOCAB_SIZE, (batch, 1))
+    best, prefill_s = 0.0, float("inf")
+    with torch.inference_mode():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            _, state = model.step(seed, model.init_state(batch))
+            prefill_s = min(prefill_s, time.perf_counter() - start)
+            start = time.perf_counter()
+            for _ in range(tokens):
+                _, state = model.step(next_ids, state)
+            best = max(best, tokens / (time.perf_counter() - start))
+    return {
+        "bench": "model_step",
+        "kind": kind,
+        "preset": preset,
+        "parameters": model.num_parameters(),
+        "batch": batch,
+        "threads": torch.get_num_threads(),
+        "seed_tokens": seed_tokens,
+        "tokens": tokens,
+        "prefill_ms": round(prefill_s * 1000, 2),
+        "tokens_per_s": round(best * batch),
+        "stream_tokens_per_s": round(best),
+        "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", nargs="+", default=["lstm", "transformer"])
+    parser.add_argument("--presets", nargs="+", default=["cpu"])
+    parser.add_argument("--batch", nargs="+", type=int, default=[1])
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--seed-tokens", type=int, default=64)
+    parser.add_argument("--tokens", type=int, default=600)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for preset in args.presets:
+        for kind in args.kinds:
+            for batch in args.batch:
+                result = measure(kind, preset, batch, args.seed_tokens, args.tokens, args.repeats)
+                print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
