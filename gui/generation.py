@@ -7,6 +7,7 @@ Loaded generators are kept (one per name or path) so the second Generate starts 
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable
 
@@ -37,6 +38,16 @@ def with_provenance(melody: Melody, model: str, values: SamplingValues) -> Melod
     return melody.with_metadata(**missing) if missing else melody
 
 
+def _leave_a_core_for_the_window() -> None:
+    """Torch's intra-op threads would take every core; keep one free so the GUI thread never
+    waits for the CPU while a generation runs (measured in benchmarks/bench_app.py)."""
+    import torch
+
+    cores = os.cpu_count() or 1
+    if cores > 1 and torch.get_num_threads() >= cores:
+        torch.set_num_threads(cores - 1)
+
+
 class GeneratorCache:
     """Loads generators on demand (thread-safe) and keeps them for the next generation."""
 
@@ -53,6 +64,8 @@ class GeneratorCache:
         with self._lock:
             if name_or_path not in self._loaded:
                 from musicgen import pipeline
+
+                _leave_a_core_for_the_window()
 
                 self._loaded[name_or_path] = pipeline.load_generator(
                     name_or_path, on_progress=on_progress, should_stop=should_stop)
