@@ -114,7 +114,7 @@ def test_bits_per_note_is_total_over_total() -> None:
 
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
-    return Corpus.from_melodies(motif_tunes(60), name="motifs")
+    return Corpus.from_melodies(motif_tunes(40, bars=8), name="motifs")
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def trained(tmp_path_factory, corpus):
     out = {}
     for kind in ("lstm", "transformer"):
         path = tmp_path_factory.mktemp(kind) / f"{kind}.safetensors"
-        config = TrainConfig(model=kind, preset="tiny", batch_size=8, max_epochs=4, lr=1e-2,
+        config = TrainConfig(model=kind, preset="tiny", batch_size=8, max_epochs=3, lr=2e-2,
                              warmup_steps=2, patience=0, seed=3, device="cpu", save_every_steps=1000)
         train(config, corpus, out_path=path)
         out[kind] = path
