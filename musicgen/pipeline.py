@@ -71,7 +71,7 @@ class GenerationConfig:
     meter_constraint: bool = True  # every bar exactly the meter's length
     grammar: bool = True  # only token sequences the vocabulary can decode
     pitch_range: tuple[int, int] | None = None  # lowest and highest MIDI pitch, in the seed's key
-    stop_at_end: bool = True  # a variation may end early where the model ends the tune
+    stop_at_end: bool = False  # True lets a variation end early where the model ends the tune
     max_notes: int | None = None  # also stop a variation after this many notes
 
 
