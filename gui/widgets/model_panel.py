@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 __all__ = ["ModelPanel", "describe_card", "OTHER_CHECKPOINT"]
 
 OTHER_CHECKPOINT = "Other checkpoint…"
+_KIND_NAMES = {"lstm": "LSTM", "transformer": "Transformer"}
 
 
 def _size(parameters: Any) -> str:
@@ -31,7 +32,8 @@ def describe_card(card: Any) -> str:
     """A model card as short rich text: kind, size, corpus, bits per note."""
     bits = getattr(card, "bits_per_note", None)
     bits_text = f"{float(bits):.2f}" if isinstance(bits, (int, float)) else "not measured"
-    rows = [("Kind", str(getattr(card, "kind", "?")).capitalize() or "?"),
+    kind = str(getattr(card, "kind", "") or "?")
+    rows = [("Kind", _KIND_NAMES.get(kind.lower(), kind)),
             ("Size", _size(getattr(card, "parameters", None))),
             ("Corpus", str(getattr(card, "corpus", "") or "unknown")),
             ("Bits/note", bits_text)]
@@ -44,7 +46,7 @@ def _label(card: Any) -> str:
     """'LSTM · lstm-folk': the kind first, so the two shipped models are told apart at a glance."""
     name = str(getattr(card, "name", "") or Path(str(getattr(card, "path", "model"))).stem)
     kind = str(getattr(card, "kind", "") or "")
-    pretty = {"lstm": "LSTM", "transformer": "Transformer"}.get(kind.lower(), kind)
+    pretty = _KIND_NAMES.get(kind.lower(), kind)
     return f"{pretty} · {name}" if pretty else name
 
 
@@ -90,7 +92,8 @@ class ModelPanel(QGroupBox):
             self._cards.append(card)
             self._keys.append(path)
             index = len(self._cards) - 1
-            self.combo.insertItem(index, f"{_label(card)} ({Path(path).parent.name})", path)
+            self.combo.insertItem(index, _label(card), path)
+            self.combo.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
         self._select(index)
         self.model_chosen.emit(path)
 

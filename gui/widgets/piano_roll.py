@@ -79,6 +79,7 @@ class PianoRollView(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumHeight(160)
         self.setToolTip("")
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self._canvas.update())
         self._relayout()
 
     # --- model --------------------------------------------------------------------------------
@@ -186,6 +187,7 @@ class PianoRollView(QScrollArea):
         if self.melody is None or not self.melody.notes:
             painter.setPen(QColor("#888"))
             painter.drawText(self._canvas.rect(), Qt.AlignmentFlag.AlignCenter, "No melody yet")
+            self._paint_gutter(painter)
             return
         self._paint_grid(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -199,6 +201,7 @@ class PianoRollView(QScrollArea):
             x = self.tick_to_x(self.playhead_ticks)
             painter.setPen(QPen(_PLAYHEAD, 2))
             painter.drawLine(int(x), 0, int(x), self._canvas.height())
+        self._paint_gutter(painter)
 
     def _paint_rows(self, painter: QPainter) -> None:
         width = self._canvas.width()
@@ -212,11 +215,15 @@ class PianoRollView(QScrollArea):
             if pitch % 12 == 0:
                 painter.setPen(QColor("#d4d7de"))
                 painter.drawLine(_GUTTER_PX, int(y + self.row_px), width, int(y + self.row_px))
-        painter.fillRect(QRectF(0, 0, _GUTTER_PX, self._canvas.height()), QColor("#e9ebf0"))
+
+    def _paint_gutter(self, painter: QPainter) -> None:
+        """Pitch names in a column that stays at the left edge while the roll scrolls."""
+        left = self.horizontalScrollBar().value()
+        painter.fillRect(QRectF(left, 0, _GUTTER_PX, self._canvas.height()), QColor("#e9ebf0"))
         painter.setPen(QColor("#555"))
         for pitch in range(self._low, self._high + 1):
             if pitch % 12 == 0 or (self.row_px >= 11 and pitch % 12 in (4, 7)):
-                rect = QRectF(2, self.pitch_to_y(pitch) - 2, _GUTTER_PX - 6, self.row_px + 4)
+                rect = QRectF(left + 2, self.pitch_to_y(pitch) - 2, _GUTTER_PX - 6, self.row_px + 4)
                 painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                                  pitch_to_name(pitch))
 

@@ -80,7 +80,7 @@ class SamplingPanel(QGroupBox):
         self.rng_seed_spin.setRange(0, MAX_RNG_SEED)
         self.rng_seed_spin.setToolTip("The same seed and settings give the same continuation")
         self.dice_button = QToolButton()
-        self.dice_button.setText("🎲")
+        self.dice_button.setText("Dice")
         self.dice_button.setToolTip("Pick a new random seed")
         self.new_seed_check = QCheckBox("New seed each time")
         self.key_lock_check = QCheckBox("Key lock (stay in the seed's scale)")

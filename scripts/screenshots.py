@@ -1,0 +1,96 @@
+"""Render screenshots of the real window into docs/: the empty state, a generated tune, the export
+dialog. Run under a virtual X server at the size a small laptop has:
+
+    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py
+
+Uses the shipped models; when they are missing, trains a tiny one first (the notes will be poor).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+DOCS = ROOT / "docs"
+
+
+def _pump(app, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _wait_for(app, signal, timeout_s: float = 300.0) -> list:
+    got: list = []
+    signal.connect(lambda *args: got.append(args))
+    end = time.perf_counter() + timeout_s
+    while not got and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    if not got:
+        raise SystemExit(f"timed out waiting for {signal}")
+    return got[0]
+
+
+def _model_path(tmp: Path) -> str:
+    from musicgen import pipeline
+
+    shipped = pipeline.resolve_model_path("transformer")
+    if shipped.exists():
+        return str(shipped)
+    from bench_app import _tiny_checkpoint
+
+    return str(_tiny_checkpoint(tmp, "lstm"))
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+    from gui.widgets.export_dialog import ExportDialog
+
+    app = QApplication([])
+    tmp = Path(tempfile.mkdtemp(prefix="musicgen-shots-"))
+    DOCS.mkdir(exist_ok=True)
+    window = MainWindow(AppSettings(tmp / "settings.ini"))
+    window.setGeometry(0, 0, 1366, 740)
+    window.show()
+    window.start(preload_model=False)
+    _wait_for(app, window.seed_changed)
+    _pump(app, 0.5)
+    window.grab().save(str(DOCS / "app-empty.png"))
+
+    job = window.add_checkpoint(_model_path(tmp))
+    _wait_for(app, job.finished)
+    window.ui.sampling.replace_values(variations=4, bars=8, temperature=0.9, rng_seed=2024,
+                                      new_seed_each_time=False)
+    window.generate()
+    _wait_for(app, window.generation_finished)
+    window.ui.variations.setCurrentRow(1)
+    boundary = window.ui.roll.melody.seed_end_ticks or 0
+    window.ui.roll.set_playhead(boundary + 30)  # scrolls to show the end of the seed
+    window.ui.roll.horizontalScrollBar().setValue(int(window.ui.roll.tick_to_x(boundary)) - 420)
+    _pump(app, 0.5)
+    window.grab().save(str(DOCS / "app-generated.png"))
+
+    dialog = ExportDialog(str(Path.home()), "the-kesh", 4, window)
+    dialog.show()
+    _pump(app, 0.5)
+    screen = app.primaryScreen()
+    screen.grabWindow(0).save(str(DOCS / "app-export-dialog.png"))
+    dialog.close()
+    window.close()
+    for name in ("app-empty.png", "app-generated.png", "app-export-dialog.png"):
+        print(DOCS / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
