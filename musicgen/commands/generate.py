@@ -145,6 +145,8 @@ def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: lis
     ]
     for path, melody in written:
         added = melody if args.continuation_only else melody.continuation
-        lines.append(f"wrote {path}: {added.bar_count} bars, {added.note_count} notes added"
+        # whole bars: a seed ending mid-bar has that bar completed first, not counted here
+        bars = (added.duration_ticks - added.pickup_ticks) // added.meter.bar_ticks
+        lines.append(f"wrote {path}: {bars} bars, {added.note_count} notes added"
                      + ("" if args.continuation_only else f" ({melody.bar_count} bars in all)"))
     return "\n".join(lines)
