@@ -75,7 +75,10 @@ def continue_seeds(
 
     from musicgen.sampling import SamplingConfig, generate_ids
 
-    sampling = SamplingConfig(temperature=config.temperature, max_bars=config.continuation_bars)
+    # as the app does by default: <eos> is not sampled, so every continuation has its full length
+    # (96 tokens a bar is far more than a real bar needs: it only stops a model that never bars)
+    sampling = SamplingConfig(temperature=config.temperature, max_bars=config.continuation_bars,
+                              stop_at_end=False, max_tokens=96 * config.continuation_bars)
     melodies, id_lists = [], []
     for i, item in enumerate(seeds):
         if should_stop is not None and should_stop():
