@@ -115,34 +115,34 @@ class KneserNeyModel:
             raise ValueError("cannot fit an n-gram model on no tokens")
         if tokens.min() < 0 or tokens.max() >= vocab_size:
             raise ValueError(f"token ids must lie in 0..{vocab_size - 1}")
-        positions = np.arange(tokens.size)
-        prev_nodes = np.zeros(tokens.size, np.int64)  # the empty context is node 0 everywhere
-        node_ids: list[np.ndarray] = []
-        levels_keys: list[tuple[np.ndarray, np.ndarray]] = []
-        for k in range(1, max_order + 2):  # one extra order to get continuation counts at the top
-            if k == 1:
-                parent = prev_nodes
-            else:
-                parent = np.full(tokens.size, -1, np.int64)
-                parent[1:] = prev_nodes[:-1]
-                parent[positions - (k - 1) < starts] = -1  # the (k-1)-gram would cross the tune start
-            valid = parent >= 0
-            keys, inverse, raw = np.unique(
-                parent[valid] * vocab_size + tokens[valid], return_inverse=True, return_counts=True
-            )
-            nodes = np.full(tokens.size, -1, np.int64)
-            nodes[valid] = inverse.reshape(-1)
-            node_ids.append(nodes)
-            levels_keys.append((keys, raw))
-            prev_nodes = nodes
         levels: list[_Level] = []
-        for k in range(1, max_order + 1):
-            keys, raw = levels_keys[k - 1]
-            cont = None
-            if k < max_order:
-                cont = cls._continuation_counts(keys.size, node_ids[k - 1], node_ids[k])
-            levels.append(_Level(keys=keys, raw=raw, cont=cont))
+        nodes = np.zeros(tokens.size, np.int64)  # the empty context is node 0 everywhere
+        prev_keys = prev_raw = None
+        for k in range(1, max_order + 2):  # one extra order gives the top level's left extensions
+            longer, keys, raw = cls._count_level(k, nodes, tokens, starts, vocab_size)
+            if prev_keys is not None:  # finish level k-1 now that its extensions are known
+                cont = cls._continuation_counts(prev_keys.size, nodes, longer) if k <= max_order else None
+                levels.append(_Level(keys=prev_keys, raw=prev_raw, cont=cont))
+            nodes, prev_keys, prev_raw = longer, keys, raw
         return cls(vocab_size, levels)
+
+    @staticmethod
+    def _count_level(
+        k: int, nodes: np.ndarray, tokens: np.ndarray, starts: np.ndarray, vocab_size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids of the k-grams ending at each position (-1: crosses a tune start), keys and counts."""
+        if k == 1:
+            parent = nodes
+        else:  # the (k-1)-gram ending just before; none at a tune start
+            parent = np.concatenate(([-1], nodes[:-1]))
+            parent[np.arange(tokens.size) == starts] = -1
+        valid = parent >= 0
+        keys, inverse, raw = np.unique(
+            parent[valid] * vocab_size + tokens[valid], return_inverse=True, return_counts=True
+        )
+        longer = np.full(tokens.size, -1, np.int64)
+        longer[valid] = inverse.reshape(-1)
+        return longer, keys, raw
 
     @staticmethod
     def _continuation_counts(n_grams: int, nodes: np.ndarray, longer: np.ndarray) -> np.ndarray:
