@@ -37,7 +37,7 @@ class NextTokenModel(nn.Module):
         super().__init__()
         self.config = config
 
-    def forward(  # noqa: D401 - the nn.Module convention
+    def forward(
         self, ids: torch.Tensor, targets: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, T, V) for every position, and the mean loss when targets (B, T) are given."""

@@ -79,7 +79,8 @@ class MLP(nn.Module):
         self.drop = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.proj(F.gelu(self.fc(x))))
+        x = self.proj(F.gelu(self.fc(x)))
+        return self.drop(x) if self.training else x
 
 
 class Block(nn.Module):
