@@ -66,12 +66,15 @@ def format_report(report: dict) -> str:
     music = report.get("music")
     if music:
         ref, overlap = music["reference"], music["overlap"]
-        lines += [
-            f"music ({music['samples']} held-out seeds, temperature {music['settings']['temperature']}):"
-            f"{'sampled':>10}{'real':>8}",
-            f"  bars of exact length          {_num(music['bar_exact_share']):>10}{_num(ref['bar_exact_share']):>8}",
-            f"  notes in the key's scale      {_num(music['in_scale_share']):>10}{_num(ref['in_scale_share']):>8}",
-            f"  copies >= 4 bars of training  {_num(music['copy_4bars_share']):>10}{_num(ref['copy_4bars_share']):>8}",
-            "  overlapped area with real: " + ", ".join(f"{k} {_num(v)}" for k, v in overlap.items()),
+        rows = [
+            ("bars of exact length", music["bar_exact_share"], ref["bar_exact_share"]),
+            ("notes in the key's scale", music["in_scale_share"], ref["in_scale_share"]),
+            ("copies >= 4 training bars", music["copy_4bars_share"], ref["copy_4bars_share"]),
         ]
+        lines.append(f"music: {music['samples']} held-out seeds continued at temperature "
+                     f"{music['settings']['temperature']}")
+        lines.append(f"  {'':<28}{'sampled':>9}{'real':>9}")
+        lines += [f"  {label:<28}{_num(a):>9}{_num(b):>9}" for label, a, b in rows]
+        lines.append("  overlapped area with the real continuations: "
+                     + ", ".join(f"{k} {_num(v)}" for k, v in overlap.items()))
     return "\n".join(lines)
