@@ -33,6 +33,8 @@ class Actions:
         self.play = make("&Play / Stop", "Space", "Play the selected melody, or stop")
         self.loop = make("&Loop", "Ctrl+L", "Play again from the start when the end is reached",
                          checkable=True)
+        self.refresh_midi_ports = make("Find &MIDI output ports", None,
+                                       "Look again for MIDI output ports to play through")
         self.zoom_in = make("Zoom &in", "Ctrl++", "Zoom the piano roll in")
         self.zoom_out = make("Zoom &out", "Ctrl+-", "Zoom the piano roll out")
         self.zoom_fit = make("&Fit to window", "Ctrl+0", "Show the whole melody")
@@ -56,6 +58,8 @@ class Actions:
         play_menu = bar.addMenu("&Playback")
         play_menu.addAction(self.play)
         play_menu.addAction(self.loop)
+        play_menu.addSeparator()
+        play_menu.addAction(self.refresh_midi_ports)
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_in, self.zoom_out, self.zoom_fit, self.show_seed):
             view_menu.addAction(action)

@@ -2,10 +2,13 @@
 
 `gui.audio.AudioPlayer` (QtMultimedia) is created on the first Play, so QtMultimedia is not on the
 start-up path. With no audio device the user is told once, in the status bar.
+When a MIDI output port is chosen (`set_midi_port`), Play sends the notes to that port from the
+worker instead (`musicgen.playback.midi_port`); listing ports is guarded and may find none.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -14,7 +17,11 @@ from musicgen.melody import TICKS_PER_QUARTER, Melody
 
 from gui.workers import Worker
 
-__all__ = ["PlaybackController", "ticks_to_seconds", "seconds_to_ticks"]
+__all__ = ["PlaybackController", "ticks_to_seconds", "seconds_to_ticks", "list_midi_ports",
+           "play_on_midi_port"]
+
+PortOpener = Callable[[str], Any]
+_MIDI_SLEEP_SLICE_S = 0.02  # how soon Stop is heard while a long note sounds on a MIDI port
 
 
 def ticks_to_seconds(ticks: int, tempo_bpm: float) -> float:
@@ -34,6 +41,32 @@ def _render(melody: Melody, tempo_bpm: float, *, on_progress: Any = None,
     return samples, playback.DEFAULT_SAMPLE_RATE_HZ
 
 
+def list_midi_ports(*, on_progress: Any = None, should_stop: Any = None) -> list[str]:
+    """The MIDI output port names ([] when there is no MIDI backend or sound system)."""
+    from musicgen.playback.midi_port import list_output_ports
+
+    return list_output_ports()
+
+
+def play_on_midi_port(melody: Melody, tempo_bpm: float, port_name: str,
+                      opener: PortOpener | None = None, *, on_progress: Any = None,
+                      should_stop: Callable[[], bool] | None = None) -> None:
+    """Open the port, send the melody in real time (stoppable between short sleeps), close it."""
+    from musicgen.playback import midi_port
+
+    def sleep(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0 and not (should_stop and should_stop()):
+            time.sleep(min(left, _MIDI_SLEEP_SLICE_S))
+
+    port = (opener or midi_port.open_output_port)(port_name)
+    try:
+        midi_port.play_on_port(melody, port, tempo_bpm=tempo_bpm, sleep=sleep,
+                               on_progress=on_progress, should_stop=should_stop)
+    finally:
+        port.close()
+
+
 class PlaybackController(QObject):
     """Play/stop, tempo and loop for one melody at a time."""
 
@@ -41,12 +74,16 @@ class PlaybackController(QObject):
     playing_changed = Signal(bool)
     position_text = Signal(float, float)  # seconds, total seconds
     message = Signal(str)  # for the status bar
+    midi_ports_listed = Signal(object)  # list[str], possibly empty
 
     def __init__(self, worker: Worker, parent: QObject | None = None,
-                 player_factory: Callable[[QObject], Any] | None = None) -> None:
+                 player_factory: Callable[[QObject], Any] | None = None,
+                 port_opener: PortOpener | None = None) -> None:
         super().__init__(parent)
         self._worker = worker
         self._factory = player_factory
+        self.port_opener = port_opener  # None: mido's own (musicgen.playback.midi_port)
+        self.midi_port: str | None = None
         self._player: Any = None
         self._tempo = 120.0
         self._loop = False
@@ -66,6 +103,9 @@ class PlaybackController(QObject):
         """Render (in the worker, cached) and play from `start_ticks`."""
         self.stop()
         self._tempo = float(tempo_bpm)
+        if self.midi_port:
+            self._play_midi(melody, start_ticks)
+            return
         key = (melody, self._tempo)
         start_s = ticks_to_seconds(start_ticks, self._tempo)
         if self._cache is not None and self._cache[0] == key:
@@ -90,7 +130,40 @@ class PlaybackController(QObject):
         if self._player is not None:
             self._player.loop = on
 
+    def set_midi_port(self, name: str | None) -> None:
+        """Play through this MIDI output port from now on (None: the built-in synthesizer)."""
+        self.stop()
+        self.midi_port = name or None
+
+    def refresh_midi_ports(self) -> Any:
+        """List the MIDI output ports in the worker; `midi_ports_listed` gives the names."""
+        job = self._worker.submit(list_midi_ports, name="list MIDI ports")
+        job.finished.connect(self.midi_ports_listed)
+        return job
+
     # --- internals ----------------------------------------------------------------------------
+    def _play_midi(self, melody: Melody, start_ticks: int) -> None:
+        if start_ticks > 0:
+            melody = melody.slice_ticks(start_ticks, melody.duration_ticks)
+        job = self._worker.submit(play_on_midi_port, melody, self._tempo, self.midi_port,
+                                  self.port_opener, name="MIDI playback")
+        self._render_job = job
+        job.finished.connect(lambda _r, j=job: self._midi_ended(j))
+        job.cancelled.connect(lambda j=job: self._midi_ended(j))
+        job.failed.connect(lambda exc, j=job: self._midi_failed(j, exc))
+        self._set_playing(True)
+
+    def _midi_ended(self, job: Any) -> None:
+        if job is self._render_job:
+            self._render_job = None
+            self._set_playing(False)
+
+    def _midi_failed(self, job: Any, exc: BaseException) -> None:
+        from gui.errors import describe_exception
+
+        self._midi_ended(job)
+        self.message.emit(describe_exception(exc, f"playing through {self.midi_port}"))
+
     def _rendered(self, job: Any, key: tuple[Melody, float], result: tuple[Any, int],
                   start_s: float) -> None:
         if job is not self._render_job:

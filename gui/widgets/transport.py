@@ -1,11 +1,18 @@
-"""TransportBar: Play/Stop, tempo, loop and the playback position."""
+"""TransportBar: Play/Stop, tempo, loop, the output (synthesizer or a MIDI port) and the position."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
+)
 
-__all__ = ["TransportBar"]
+__all__ = ["TransportBar", "SYNTH_OUTPUT", "NO_MIDI_PORTS_TIP"]
+
+SYNTH_OUTPUT = "Built-in synthesizer"
+NO_MIDI_PORTS_TIP = ("No MIDI output port was found (a MIDI backend such as python-rtmidi and a "
+                     "sound system are needed), so playback uses the built-in synthesizer.")
+_PORTS_TIP = "Play through the built-in synthesizer or send the notes to a MIDI output port"
 
 
 class TransportBar(QWidget):
@@ -14,6 +21,7 @@ class TransportBar(QWidget):
     play_clicked = Signal()
     tempo_changed = Signal(int)
     loop_toggled = Signal(bool)
+    output_changed = Signal(object)  # a MIDI port name, or None for the built-in synthesizer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,6 +34,9 @@ class TransportBar(QWidget):
         self.tempo_spin.setValue(120)
         self.tempo_spin.setToolTip("Playback tempo (quarter notes per minute)")
         self.loop_check = QCheckBox("Loop")
+        self.output_combo = QComboBox()
+        self.output_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.set_midi_ports([])
         self.position_label = QLabel("")
         self.position_label.setMinimumWidth(90)
         layout = QHBoxLayout(self)
@@ -34,11 +45,36 @@ class TransportBar(QWidget):
         layout.addWidget(QLabel("Tempo"))
         layout.addWidget(self.tempo_spin)
         layout.addWidget(self.loop_check)
+        layout.addWidget(self.output_combo)
         layout.addStretch(1)
         layout.addWidget(self.position_label)
         self.play_button.clicked.connect(self.play_clicked)
         self.tempo_spin.valueChanged.connect(self.tempo_changed)
         self.loop_check.toggled.connect(self.loop_toggled)
+        self.output_combo.currentIndexChanged.connect(
+            lambda _i: self.output_changed.emit(self.midi_port))
+
+    def set_midi_ports(self, names: list[str]) -> None:
+        """Offer these MIDI output ports; with none, the choice is disabled and says why."""
+        keep = self.midi_port
+        self.output_combo.blockSignals(True)
+        self.output_combo.clear()
+        self.output_combo.addItem(SYNTH_OUTPUT, None)
+        for name in names:
+            self.output_combo.addItem(f"MIDI: {name}", name)
+        index = self.output_combo.findData(keep) if keep in names else 0
+        self.output_combo.setCurrentIndex(max(index, 0))
+        self.output_combo.blockSignals(False)
+        self.output_combo.setEnabled(bool(names))
+        self.output_combo.setToolTip(_PORTS_TIP if names else NO_MIDI_PORTS_TIP)
+        if keep != self.midi_port:
+            self.output_changed.emit(self.midi_port)
+
+    @property
+    def midi_port(self) -> str | None:
+        """The chosen MIDI output port, or None for the built-in synthesizer."""
+        data = self.output_combo.currentData()
+        return str(data) if data else None
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText("■  Stop" if playing else "▶  Play")

@@ -103,7 +103,7 @@ def test_drop_a_file_opens_it(qtbot, window, seed_files):
 def test_recent_files_menu_reopens(qtbot, window, seed_files):
     open_and_wait(qtbot, window, seed_files["scale"])
     open_and_wait(qtbot, window, seed_files["kesh"])
-    window._fill_recent_menu()
+    window.actions.recent_menu.aboutToShow.emit()  # what opening the menu does
     actions = window.actions.recent_menu.actions()
     assert [a.text() for a in actions] == ["kesh.abc", "scale.mid"]
     with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
