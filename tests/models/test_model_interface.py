@@ -83,8 +83,10 @@ def test_tiny_model_overfits_one_batch(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_step_matches_forward(kind: str) -> None:
-    model = tiny(kind).eval()
+@pytest.mark.parametrize("preset", ["tiny", "cpu"])
+def test_step_matches_forward(kind: str, preset: str) -> None:
+    torch.manual_seed(0)
+    model = build_model(kind, model_config(kind, VOCAB, preset)).eval()
     ids = random_ids(3, 30)
     with torch.no_grad():
         full, _ = model(ids)
