@@ -57,13 +57,10 @@ def train(
 ) -> TrainResult:
     """Train ``config.model`` on ``corpus``'s train split; see the module docstring."""
     dist = Distributed.from_env(config.device)
-    try:
-        listeners = ([on_progress] if on_progress else []) + list(callbacks)
-        run = _Run(config, corpus, Path(out_path), dist, listeners, should_stop)
-        run.setup(init_checkpoint, resume)
-        return run.execute()
-    finally:
-        dist.close()
+    listeners = ([on_progress] if on_progress else []) + list(callbacks)
+    run = _Run(config, corpus, Path(out_path), dist, listeners, should_stop)
+    run.setup(init_checkpoint, resume)
+    return run.execute()
 
 
 class _Run:

@@ -7,6 +7,7 @@ A single process gets world size 1 and every collective is the identity.
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -25,7 +26,6 @@ class Distributed:
     rank: int
     world: int
     device: torch.device
-    owns_group: bool = False  # we initialised the process group, so we tear it down
 
     @classmethod
     def from_env(cls, device_name: str) -> Distributed:
@@ -37,7 +37,6 @@ class Distributed:
             return cls(0, 1, device)
         import torch.distributed as dist
 
-        owns = False
         if not dist.is_initialized():
             backend = "nccl" if device.type == "cuda" else "gloo"
             if device.type == "cuda":
@@ -46,8 +45,10 @@ class Distributed:
                 dist.init_process_group(backend=backend, rank=rank, world_size=world)
             except (RuntimeError, ValueError) as exc:
                 raise TrainingError(f"Cannot join the {backend} process group: {exc}") from exc
-            owns = True
-        return cls(dist.get_rank(), dist.get_world_size(), device, owns)
+            # Kept for the life of the process: a second train() in the same torchrun worker
+            # would hang re-joining torchrun's store after a destroy.
+            atexit.register(dist.destroy_process_group)
+        return cls(dist.get_rank(), dist.get_world_size(), device)
 
     @property
     def is_main(self) -> bool:
@@ -78,10 +79,3 @@ class Distributed:
             import torch.distributed as dist
 
             dist.barrier()
-
-    def close(self) -> None:
-        if self.owns_group:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
-            self.owns_group = False
