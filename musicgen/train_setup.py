@@ -116,8 +116,8 @@ def _load_init(config: TrainConfig, path: Path) -> tuple[str, torch.nn.Module]:
         raise CheckpointError(f"Cannot fine-tune from {path}: {exc}") from exc
     kind = getattr(model, "kind", None) or meta.get("model", {}).get("kind")
     if kind != config.model:
-        raise TrainingError(f"Cannot fine-tune {path}: it holds a {kind} model, not a "
-                            f"{config.model} (pass --model {kind}).")
+        raise TrainingError(f"Cannot fine-tune {path} as a {config.model}: it holds model kind "
+                            f"'{kind}' (pass --model {kind}).")
     return kind, model
 
 
