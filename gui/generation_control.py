@@ -114,7 +114,7 @@ class GenerationControl:
     def _generated(self, melodies: list[Melody]) -> None:
         seconds = time.monotonic() - self._started
         self._set_busy(False, f"Generated {len(melodies)} variation(s) in {seconds:.1f} s.")
-        self._win.ui.variations.set_variations(melodies)
+        self._win.ui.variations.add_set(melodies)
         self._win.generation_finished.emit(melodies)
 
     def _failed(self, exc: BaseException) -> None:

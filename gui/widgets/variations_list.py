@@ -1,4 +1,8 @@
-"""VariationsList: the generated variations, each shown with the settings that made it."""
+"""VariationsList: the generated variations, each shown with the settings that made it.
+
+Every Generate adds a set (its rows are appended, nothing is rebuilt), so continuations made at two
+temperatures stay side by side until the seed changes (`set_variations([])`).
+"""
 
 from __future__ import annotations
 
@@ -41,21 +45,40 @@ class VariationsList(QListWidget):
         self.setAlternatingRowColors(True)
         self.currentRowChanged.connect(self._on_row)
         self._melodies: list[Melody] = []
+        self._sets = 0
 
     def set_variations(self, melodies: Sequence[Melody]) -> None:
-        self._melodies = list(melodies)
+        """Show only these variations (one set; none clears the list)."""
         self.blockSignals(True)
         self.clear()
-        for i, melody in enumerate(self._melodies, start=1):
+        self._melodies = []
+        self._sets = 0
+        self.blockSignals(False)
+        self.add_set(melodies)
+
+    def add_set(self, melodies: Sequence[Melody]) -> None:
+        """Append the variations of one generation and select the first of them."""
+        if not melodies:
+            return
+        self._sets += 1
+        first = len(self._melodies)
+        self.blockSignals(True)
+        for i, melody in enumerate(melodies, start=first + 1):
             bars = melody.continuation.bar_count if melody.seed_end_ticks is not None else 0
-            text = f"Variation {i}  ({bars} bars generated)\n{describe_settings(melody)}"
-            item = QListWidgetItem(text)
+            label = f"Variation {i}" + (f" · set {self._sets}" if self._sets > 1 else "")
+            item = QListWidgetItem(f"{label}  ({bars} bars generated)\n{describe_settings(melody)}")
             item.setToolTip(describe_settings(melody))
             self.addItem(item)
+        self._melodies.extend(melodies)
+        self.setCurrentRow(first)
         self.blockSignals(False)
-        if self._melodies:
-            self.setCurrentRow(0)
-            self.variation_selected.emit(0)
+        self.scrollToItem(self.item(first))
+        self.variation_selected.emit(first)
+
+    @property
+    def set_count(self) -> int:
+        """How many generations the list holds."""
+        return self._sets
 
     @property
     def melodies(self) -> list[Melody]:

@@ -152,6 +152,25 @@ def test_variations_list_shows_each_variations_settings(qtbot):
     assert "T 1.5" in listing.item(1).text()
 
 
+def test_variations_list_keeps_each_generation_as_a_set(qtbot):
+    from gui.widgets.variations_list import VariationsList
+
+    listing = VariationsList()
+    qtbot.addWidget(listing)
+    cool = [_generated().with_metadata(temperature="0.8", rng_seed=s) for s in (1, 2)]
+    hot = [_generated().with_metadata(temperature="1.3", rng_seed=s) for s in (3, 4, 5)]
+    listing.add_set(cool)
+    with qtbot.waitSignal(listing.variation_selected) as selected:
+        listing.add_set(hot)
+    assert selected.args == [2] and listing.currentRow() == 2  # the first of the new set
+    assert listing.count() == 5 and listing.set_count == 2
+    assert listing.melodies == cool + hot
+    assert "Variation 1" in listing.item(0).text() and "T 0.8" in listing.item(0).text()
+    assert "Variation 3 · set 2" in listing.item(2).text() and "T 1.3" in listing.item(2).text()
+    listing.set_variations([])
+    assert listing.count() == 0 and listing.melodies == [] and listing.set_count == 0
+
+
 @pytest.mark.parametrize("all_variations", [False, True])
 def test_export_dialog_builds_a_request(qtbot, tmp_path, all_variations):
     from gui.widgets.export_dialog import ExportDialog
