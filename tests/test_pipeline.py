@@ -256,3 +256,14 @@ def test_tied_notes_across_bar_lines_keep_the_seed_intact(generators):
                                   GenerationConfig(variations=4, bars=3, rng_seed=2)):
         assert melody.seed.notes == seed.notes
         assert set(bar_lengths(melody)) == {36}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_at_end_may_end_early_but_only_on_a_bar_line(generators, kind):
+    config = GenerationConfig(variations=16, bars=12, stop_at_end=True, rng_seed=4)
+    lengths = []
+    for melody in continue_melody(jig(), generators[kind], config):
+        lengths.append(melody.bar_count - jig().bar_count)
+        assert melody.duration_ticks == melody.bar_lines()[-1]
+        assert set(bar_lengths(melody)) <= {36}
+    assert max(lengths) <= 12 and min(lengths) < 12  # the models learned tunes of a few bars
