@@ -1,4 +1,4 @@
-"""CorpusBrowser: search the folk corpus by title and collection and pick a tune as the seed."""
+"""CorpusBrowser: search the folk corpus by title, filter it by collection, pick a tune as the seed."""
 
 from __future__ import annotations
 
@@ -7,27 +7,39 @@ from typing import Any, Sequence
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
+    QVBoxLayout, QWidget,
 )
 
-__all__ = ["CorpusBrowser"]
+__all__ = ["CorpusBrowser", "ALL_COLLECTIONS"]
+
+ALL_COLLECTIONS = "All collections"
 
 
 class _TitleOrCollectionFilter(QSortFilterProxyModel):
-    """Keeps rows whose title or collection contains every word typed (any order, any case)."""
+    """Keeps rows whose title or collection contains every word typed (any order, any case),
+    within the chosen collection (all when none is chosen)."""
 
     words: list[str] = []
+    collection: str | None = None
 
     def set_text(self, text: str) -> None:
         self.beginFilterChange()
         self.words = text.lower().split()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_collection(self, collection: str | None) -> None:
+        self.beginFilterChange()
+        self.collection = collection or None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[override]
+        model = self.sourceModel()
+        if self.collection is not None and model.index(row, 1, parent).data() != self.collection:
+            return False
         words = self.words
         if not words:
             return True
-        model = self.sourceModel()
         text = " ".join(str(model.index(row, col, parent).data() or "") for col in (0, 1)).lower()
         return all(word in text for word in words)
 
@@ -46,6 +58,9 @@ class CorpusBrowser(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search title or collection…")
         self.search_edit.setClearButtonEnabled(True)
+        self.collection_combo = QComboBox()
+        self.collection_combo.setToolTip("Show the tunes of one collection only")
+        self.collection_combo.addItem(ALL_COLLECTIONS, None)
         self._model = QStandardItemModel(0, 3, self)
         self._model.setHorizontalHeaderLabels(["Title", "Collection", "Split"])
         self._proxy = _TitleOrCollectionFilter(self)
@@ -60,13 +75,15 @@ class CorpusBrowser(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.use_button = QPushButton("Use as seed")
         layout = QVBoxLayout(self)
-        for widget in (self.status_label, self.load_button, self.search_edit):
+        for widget in (self.status_label, self.load_button, self.search_edit, self.collection_combo):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.use_button)
         self._tunes: list[Any] = []
         self.load_button.clicked.connect(self.load_requested)
         self.search_edit.textChanged.connect(self._proxy.set_text)
+        self.collection_combo.currentIndexChanged.connect(
+            lambda _i: self._proxy.set_collection(self.collection_combo.currentData()))
         self.use_button.clicked.connect(self._use_selected)
         self.table.doubleClicked.connect(lambda _index: self._use_selected())
 
@@ -79,6 +96,13 @@ class CorpusBrowser(QWidget):
                      ("title", "collection", "split")]
             cells[0].setData(i, Qt.ItemDataRole.UserRole)
             self._model.appendRow(cells)
+        self.collection_combo.blockSignals(True)
+        self.collection_combo.clear()
+        self.collection_combo.addItem(ALL_COLLECTIONS, None)
+        for name in sorted({str(getattr(t, "collection", "") or "") for t in self._tunes} - {""}):
+            self.collection_combo.addItem(name, name)
+        self.collection_combo.blockSignals(False)
+        self._proxy.set_collection(None)
         self.load_button.hide()
         self.status_label.setText(f"{len(self._tunes)} tunes. Double-click one to use it as the seed.")
 
@@ -87,6 +111,10 @@ class CorpusBrowser(QWidget):
 
     def search(self, text: str) -> None:
         self.search_edit.setText(text)
+
+    def choose_collection(self, name: str | None) -> None:
+        """Show one collection's tunes (None: all of them)."""
+        self.collection_combo.setCurrentIndex(max(self.collection_combo.findData(name), 0))
 
     def visible_titles(self) -> list[str]:
         return [str(self._proxy.index(r, 0).data()) for r in range(self._proxy.rowCount())]

@@ -1,0 +1,98 @@
+"""The corpus browser in the real window against a real prepared folder corpus: ABC tunes written
+into a folder (one sub-folder per collection), prepared by `musicgen.corpus.load_corpus(DIR)` in the
+worker with the data and cache folders under tmp_path, then searched, filtered and used as a seed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gui.widgets.corpus_browser import ALL_COLLECTIONS
+
+TUNES = {
+    "jigs/kesh.abc": ("The Kesh", "6/8", "G", "GAG GAB|ABA ABd|edd gdd|edB dBA|"),
+    "jigs/lark.abc": ("Lark in the Morning", "6/8", "D", "AFA AFA|BGB BdB|AFA AFA|fed BdB|"),
+    "jigs/swallow.abc": ("Swallowtail Jig", "6/8", "Em", "GEE BEE|GEE BAG|FDD ADD|dcd AGF|"),
+    "reels/silver.abc": ("Silver Spear", "4/4", "D", "FA A2 BAFA|dfed BddB|FA A2 BAFA|defd e2 dB|"),
+    "reels/morning.abc": ("Morning Star", "4/4", "D", "defd cdec|dBAF GFEF|defd cdec|dBAG FDD2|"),
+}
+
+
+def _write_corpus(root: Path) -> Path:
+    for relative, (title, meter, key, body) in TUNES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"X:1\nT:{title}\nM:{meter}\nL:1/8\nK:{key}\n|:{body}:|\n")
+    return root
+
+
+@pytest.fixture
+def corpus_window(qtbot, tmp_path, isolated_user_dirs, monkeypatch):
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    monkeypatch.setenv("MUSICGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MUSICGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _write_corpus(tmp_path / "my-corpus")
+    win = MainWindow(AppSettings(tmp_path / "settings.ini"), corpus=str(folder))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.worker.stop_all(wait_ms=10000)
+
+
+def test_search_filter_and_use_a_corpus_tune_as_the_seed(qtbot, corpus_window, tmp_path):
+    from musicgen.corpus import prepared_path
+
+    win = corpus_window
+    browser = win.ui.corpus
+    win.ui.tabs.setCurrentWidget(browser)
+    with qtbot.waitSignal(win.corpus_loaded, timeout=120000) as loaded:
+        browser.load_button.click()
+    assert len(loaded.args[0]) == len(TUNES)
+    assert prepared_path(tmp_path / "my-corpus").is_file()  # prepared under MUSICGEN_DATA_DIR
+    assert prepared_path(tmp_path / "my-corpus").is_relative_to(tmp_path / "data")
+    assert sorted(browser.visible_titles()) == sorted(t[0] for t in TUNES.values())
+    assert not browser.load_button.isVisible() and "5 tunes" in browser.status_label.text()
+
+    combo = browser.collection_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [ALL_COLLECTIONS, "jigs", "reels"]
+    qtbot.keyClicks(browser.search_edit, "morning")
+    assert sorted(browser.visible_titles()) == ["Lark in the Morning", "Morning Star"]
+    combo.setCurrentIndex(combo.findText("reels"))
+    assert browser.visible_titles() == ["Morning Star"]
+    combo.setCurrentIndex(combo.findText("jigs"))
+    assert browser.visible_titles() == ["Lark in the Morning"]
+    browser.search_edit.clear()
+    assert sorted(browser.visible_titles()) == ["Lark in the Morning", "Swallowtail Jig", "The Kesh"]
+
+    qtbot.keyClicks(browser.search_edit, "swallow")
+    browser.table.selectRow(0)
+    with qtbot.waitSignal(win.seed_changed, timeout=10000) as changed:
+        browser.use_button.click()
+    seed = changed.args[0]
+    assert seed.title == "Swallowtail Jig" and str(seed.meter) == "6/8"
+    assert seed.pitched_notes[0].pitch == 67 and seed.pitched_notes[1].pitch == 64  # G E
+    assert win.seed is seed and win.ui.roll.melody is seed and win.seed_path is None
+    assert "Swallowtail Jig" in win.status_label.text()
+
+
+def test_a_corpus_folder_that_cannot_be_read_is_said_in_the_browser(qtbot, tmp_path,
+                                                                    isolated_user_dirs,
+                                                                    monkeypatch):
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    monkeypatch.setenv("MUSICGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MUSICGEN_CACHE_DIR", str(tmp_path / "cache"))
+    win = MainWindow(AppSettings(tmp_path / "settings.ini"), corpus=str(tmp_path / "missing"))
+    qtbot.addWidget(win)
+    before = win.ui.corpus.status_label.text()
+    job = win.load_corpus()
+    with qtbot.waitSignal(job.failed, timeout=60000):
+        pass
+    text = win.ui.corpus.status_label.text()
+    assert text != before and "missing" in text
+    assert not win.ui.corpus.load_button.isHidden()  # still there to try again
+    win.worker.stop_all(wait_ms=10000)
