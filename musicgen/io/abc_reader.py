@@ -5,9 +5,11 @@ Decisions (see also `m21_convert`):
 - A tune book is split on its ``X:`` lines before music21 sees it, so listing tunes is a cheap
   text scan and one bad tune never stops the others. The file header (the lines before the first
   ``X:``, e.g. ``%abc-2.1`` or a default ``L:``) is given to every tune.
-- Repeats and first/second endings are EXPANDED (music21 ``expandRepeats``): the melody is the
-  tune as played, which is what a next-note model should learn and continue. When the repeat
-  marks are inconsistent and expansion fails, the tune is read as written and the report says so.
+- Repeats and first/second endings are EXPANDED (by `musicgen.io.repeats`, a bar-level walk that
+  is several times faster than music21's ``expandRepeats`` and reads ``:|:`` as AABB where
+  music21 replays the A part): the melody is the tune as played, which is what a next-note model
+  should learn and continue. Unbalanced marks are read leniently (a ``:|`` without ``|:`` goes
+  back to the start of the tune or of the previous section); the report says repeats were expanded.
 - Chords keep their top note, grace notes are dropped, ties merge, triplets and broken rhythm
   (``>``, ``<``) keep their exact durations; chord symbols ("Am") are ignored.
 - Inline ``[K:]``/``[M:]`` changes: pitches are absolute, so key changes are harmless; the melody

@@ -61,8 +61,7 @@ def score_to_melody(
     part = _choose_part(score, name=name, track=track, report=report)
     meter = _opening_meter(part, name, report)
     pickup = _pickup_ticks(part, meter, report)
-    part = _expand_repeats(part, report)
-    notes = _collect_notes(part, name, report)
+    notes = _collect_notes(_timeline(part, report), name, report)
     key = _opening_key(part, notes)
     tempo = _opening_tempo(part)
     meta_title = ""
@@ -136,29 +135,21 @@ def _pickup_ticks(part: Any, meter: Meter, report: ReportBuilder) -> int:
     return 0
 
 
-def _expand_repeats(part: Any, report: ReportBuilder) -> Any:
-    from music21 import bar, spanner
+def _timeline(part: Any, report: ReportBuilder) -> Iterable[tuple[Any, Any]]:
+    """(offset, element) pairs in playing order: repeats expanded (see `repeats`)."""
+    from musicgen.io.repeats import has_repeats, played_elements
 
-    flat = part.flatten()
-    has_repeats = bool(flat.getElementsByClass(bar.Repeat)) or bool(
-        part.getElementsByClass(spanner.RepeatBracket)
-    )
-    if not has_repeats:
-        return part
-    try:
-        expanded = part.expandRepeats()
-    except Exception as exc:  # music21 raises several types for inconsistent repeat marks
-        report.warn(f"the repeats could not be expanded ({exc}); the tune is read as written")
-        return part
-    report.repeats_expanded = True
-    return expanded
+    if part.getElementsByClass("Measure") and has_repeats(part):
+        report.repeats_expanded = True
+        return played_elements(part)
+    return ((el.offset, el) for el in part.flatten().notesAndRests)
 
 
-def _collect_notes(part: Any, name: str, report: ReportBuilder) -> list[Note]:
+def _collect_notes(timeline: Iterable[tuple[Any, Any]], name: str, report: ReportBuilder) -> list[Note]:
     from music21 import chord, harmony, note
 
     out: list[Note] = []
-    for count, el in enumerate(part.flatten().notesAndRests):
+    for count, (offset, el) in enumerate(timeline):
         if count > MAX_NOTES:
             raise SeedError(f"Cannot read {name}: it has more than {MAX_NOTES} notes.")
         if isinstance(el, harmony.ChordSymbol):
@@ -166,8 +157,8 @@ def _collect_notes(part: Any, name: str, report: ReportBuilder) -> list[Note]:
         if el.duration.isGrace or el.quarterLength == 0:
             report.grace_notes_dropped += 1
             continue
-        onset = quantize_quarters(el.offset, report)
-        end = quantize_quarters(el.offset + el.quarterLength, report)
+        onset = quantize_quarters(offset, report)
+        end = quantize_quarters(Fraction(offset) + Fraction(el.quarterLength), report)
         if isinstance(el, note.Rest):
             out.append(Note(None, onset, end - onset))
             continue

@@ -113,6 +113,12 @@ def test_repeats_and_endings_are_expanded(tmp_path: Path) -> None:
     assert pitches(melody) == [60, 62, 64, 65, 67, 60, 62, 64, 65, 69]
 
 
+def test_double_repeat_bar_plays_aabb(tmp_path: Path) -> None:
+    body = "C4 D4 | G8 :|: E4 F4 | A8 :|]"
+    assert pitches(read_melody(write(tmp_path, single(body)))) == [
+        60, 62, 67, 60, 62, 67, 64, 65, 69, 64, 65, 69]
+
+
 def test_inline_key_and_meter_changes(tmp_path: Path) -> None:
     body = "F2 G2 A2 B2 | [K:F] B2 A2 [M:3/4] G2 F2 | E2 D2 C2 |]"
     melody, report = read_melody_with_report(write(tmp_path, single(body)))
