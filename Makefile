@@ -50,3 +50,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Screenshots of the real window into docs/ (empty state, a generated tune, the export dialog), at
+# the size of a small laptop screen, under a virtual X server. Uses the shipped checkpoints.
+screenshots: $(STAMP) $(SYS_STAMP)
+	xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python scripts/screenshots.py

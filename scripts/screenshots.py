@@ -3,7 +3,9 @@ dialog. Run under a virtual X server at the size a small laptop has:
 
     xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py
 
-Uses the shipped models; when they are missing, trains a tiny one first (the notes will be poor).
+Or `make screenshots`. Uses the shipped models (checkpoints/transformer-folk.*, else
+checkpoints/lstm-folk.*); when neither is there, trains a tiny one first (the notes will be poor)
+and says so.
 """
 
 from __future__ import annotations
@@ -38,14 +40,25 @@ def _wait_for(app, signal, timeout_s: float = 300.0) -> list:
     return got[0]
 
 
-def _model_path(tmp: Path) -> str:
+def shipped_checkpoint() -> Path | None:
+    """The shipped model to show: the Transformer, else the LSTM; None when neither is complete."""
     from musicgen import pipeline
 
-    shipped = pipeline.resolve_model_path("transformer")
-    if shipped.exists():
+    for name in ("transformer", "lstm"):
+        weights = pipeline.resolve_model_path(name)
+        if weights.is_file() and weights.with_suffix(".json").is_file():
+            return weights
+    return None
+
+
+def _model_path(tmp: Path) -> str:
+    shipped = shipped_checkpoint()
+    if shipped is not None:
+        print(f"model: {shipped}", file=sys.stderr)
         return str(shipped)
     from bench_app import _tiny_checkpoint
 
+    print("model: no shipped checkpoint, training a tiny LSTM (poor notes)", file=sys.stderr)
     return str(_tiny_checkpoint(tmp, "lstm"))
 
 
@@ -62,8 +75,13 @@ def main() -> int:
     window = MainWindow(AppSettings(tmp / "settings.ini"))
     window.setGeometry(0, 0, 1366, 740)
     window.show()
+    listed: list = []
+    window.models_listed.connect(listed.append)  # the shipped models are listed in the worker
     window.start(preload_model=False)
     _wait_for(app, window.seed_changed)
+    end = time.perf_counter() + 30.0
+    while not listed and time.perf_counter() < end:
+        _pump(app, 0.05)
     _pump(app, 0.5)
     window.grab().save(str(DOCS / "app-empty.png"))
 
