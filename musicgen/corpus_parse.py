@@ -20,7 +20,7 @@ from musicgen.errors import Cancelled, CorpusError, MusicGenError
 
 __all__ = ["Source", "folk_sources", "folder_sources", "parse_sources", "PARSER_VERSION"]
 
-PARSER_VERSION = 1  # bump when the readers change what a tune parses to: invalidates caches
+PARSER_VERSION = 2  # bump when the readers change what a tune parses to: invalidates caches
 CHUNK_TUNES = 25
 FOLK_COLLECTIONS: dict[str, str] = {
     # collection name -> folder inside music21/corpus
