@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["lstm", "transformer"])
     parser.add_argument("--presets", nargs="+", default=["cpu"])
     parser.add_argument("--batch", nargs="+", type=int, default=[1])
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--seed-tokens", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=3)

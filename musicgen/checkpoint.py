@@ -1,11 +1,12 @@
 """Checkpoints: a model's tensors in ``<stem>.safetensors`` and everything else in ``<stem>.json``.
 
-A checkpoint is data, never code: nothing here unpickles. The JSON holds the format name and version,
-the model kind and config, the vocabulary (version and token list), training config, corpus
+A checkpoint is data, never code: nothing here unpickles. The JSON holds the format name and
+version, the model kind and config, the vocabulary (version and token list), training config, corpus
 fingerprint, metrics, wall time and command line, and the sha256 of the tensor file, which loading
 checks before parsing it. Both files are written atomically (a temporary file in the same folder,
-then ``os.replace``; tensors first, JSON last), so an interrupted save leaves the previous checkpoint
-whole. Every failure a user can meet raises ``CheckpointError`` with one sentence naming the file.
+then ``os.replace``; tensors first, JSON last), so an interrupted save leaves the previous
+checkpoint whole. Every failure a user can meet raises ``CheckpointError`` with one sentence naming
+the file.
 
 ``save_tensor_state`` / ``load_tensor_state`` store any nested state (an optimizer's, RNG states)
 the same way, for resuming training without pickle.
@@ -298,7 +299,8 @@ def _load_state(
     problems += [
         f"{name} is {tuple(state[name].shape)} not {tuple(tensor.shape)}"
         for name, tensor in expected.items()
-        if name in state and (state[name].shape != tensor.shape or state[name].dtype != tensor.dtype)
+        if name in state
+        and (state[name].shape != tensor.shape or state[name].dtype != tensor.dtype)
     ]
     if problems:
         raise CheckpointError(f"{tensors_path} does not fit the model described in "

@@ -1,4 +1,4 @@
-"""The next-token models (LSTM and Transformer) behind one interface; they know ids and tensors only.
+"""The next-token models (LSTM and Transformer) behind one interface; they know ids and tensors.
 
 API map:
 

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 __all__ = ["CausalSelfAttention"]
 
 class CausalSelfAttention(nn.Module):
-    """Fused Q, K, V projection, heads split, causal scaled dot-product attention, output projection."""
+    """Fused Q, K, V projection, heads split, causal scaled dot-product attention, projection."""
 
     def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
         super().__init__()
@@ -37,7 +37,7 @@ class CausalSelfAttention(nn.Module):
     def _merge_heads(self, y: torch.Tensor) -> torch.Tensor:
         B, nh, T, hs = y.shape
         y = self.proj(y.transpose(1, 2).reshape(B, T, nh * hs))  # (B, T, C): heads side by side
-        return self.resid_drop(y) if self.training else y  # (skipping the call saves time per token)
+        return self.resid_drop(y) if self.training else y  # skipping the call saves time per token
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Causal self-attention of x (B, T, C) over itself; output (B, T, C)."""

@@ -1,8 +1,8 @@
-"""The one interface both next-token models share: full forward pass and incremental step with state.
+"""The one interface both next-token models share: a full forward pass and a stateful step.
 
 A model maps token ids to next-token logits. ``forward(ids, targets)`` scores whole sequences for
-training; ``init_state`` / ``step`` / ``reorder_state`` generate one chunk at a time with cached state
-(LSTM: hidden and cell; Transformer: key/value cache), so sampling code is written once for both.
+training; ``init_state`` / ``step`` / ``reorder_state`` generate one chunk at a time with cached
+state (LSTM: hidden and cell; Transformer: key/value cache), so sampling code is written once.
 """
 
 from __future__ import annotations

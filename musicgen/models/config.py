@@ -170,7 +170,7 @@ def config_to_dict(config: ModelConfig) -> dict[str, Any]:
 
 
 def config_from_dict(kind: str, d: dict[str, Any]) -> ModelConfig:
-    """Rebuild and validate a config of ``kind``; unknown or missing fields raise ModelConfigError."""
+    """Rebuild and validate a config of ``kind``; bad or missing fields raise ModelConfigError."""
     cls = config_class(kind)
     if not isinstance(d, dict):
         raise ModelConfigError(f"a {kind} config must be a JSON object, got {type(d).__name__}")

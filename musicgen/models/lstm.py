@@ -20,7 +20,7 @@ _CELL_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 class LSTMModel(NextTokenModel):
-    """Embedding -> LSTM x num_layers (dropout between) -> dropout -> linear to vocabulary logits."""
+    """Embedding -> LSTM x num_layers (dropout between) -> dropout -> linear to vocab logits."""
 
     kind = "lstm"
 

@@ -1,14 +1,16 @@
 """The decoder-only Transformer next-token model, with a key/value cache for generation.
 
-Built from the lecture's parts: token embedding plus a positional encoding (a learned table or fixed
-sinusoids), ``n_layers`` pre-norm blocks (LayerNorm -> causal multi-head self-attention -> residual,
-LayerNorm -> GELU MLP -> residual), a final LayerNorm and an output projection tied to the embedding.
+Built from the lecture's parts: token embedding plus a positional encoding (a learned table or
+fixed sinusoids), ``n_layers`` pre-norm blocks (LayerNorm -> causal multi-head self-attention ->
+residual, LayerNorm -> GELU MLP -> residual), a final LayerNorm and an output projection tied to the
+embedding.
 
-Generation keeps, per layer, the keys and values of every token seen (``KVCache``), so each new token
-costs one query against the cache instead of a pass over the whole sequence. Positions are absolute
-and the context is ``max_len`` tokens: when a step would overflow the cache, the model *slides*:
-it keeps the last ``max_len // 2`` tokens (held in the cache), re-encodes them from position 0 and
-carries on, so callers may step forever. Logits after a slide equal ``forward`` over that window.
+Generation keeps, per layer, the keys and values of every token seen (``KVCache``), so each new
+token costs one query against the cache instead of a pass over the whole sequence. Positions are
+absolute and the context is ``max_len`` tokens: when a step would overflow the cache, the model
+*slides*: it keeps the last ``max_len // 2`` tokens (held in the cache), re-encodes them from
+position 0 and carries on, so callers may step forever. Logits after a slide equal ``forward`` over
+that window.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ class KVCache:
 
 
 def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
-    """Fixed encodings (max_len, d_model): sin on even, cos on odd channels (Vaswani et al. 2017)."""
+    """Fixed encodings (max_len, d_model): sin on even, cos on odd channels (Vaswani et al.)."""
     position = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)  # (max_len, 1)
-    rate = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+    even = torch.arange(0, d_model, 2, dtype=torch.float32)  # (ceil(d_model / 2),)
+    rate = torch.exp(even * (-math.log(10000.0) / d_model))
     table = torch.zeros(max_len, d_model)
     table[:, 0::2] = torch.sin(position * rate)
     table[:, 1::2] = torch.cos(position * rate[: d_model // 2])

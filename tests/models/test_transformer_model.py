@@ -1,4 +1,4 @@
-"""Transformer specifics: the attention maps, sliding past max_len, cache forks, positional encodings."""
+"""Transformer specifics: attention maps, sliding past max_len, cache forks, position encodings."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ VOCAB = 19
 
 def transformer(**overrides):
     torch.manual_seed(0)
-    return build_model("transformer", model_config("transformer", VOCAB, "tiny", **overrides)).eval()
+    config = model_config("transformer", VOCAB, "tiny", **overrides)
+    return build_model("transformer", config).eval()
 
 
 def test_attention_weights_are_causal_distributions() -> None:
