@@ -2,8 +2,9 @@
 
 ``flatten_tree(tree)`` walks dicts, lists, tuples, tensors, numpy arrays and JSON scalars and
 returns a JSON-native *structure* in which every tensor is replaced by ``{"__tensor__": name}``,
-plus the ``{name: tensor}`` map for safetensors. ``unflatten_tree`` reverses it exactly: dict keys keep their
-type (an optimizer's state is keyed by int), tuples stay tuples, arrays come back as numpy arrays.
+plus the ``{name: tensor}`` map for safetensors. ``unflatten_tree`` reverses it exactly: dict keys
+keep their type (an optimizer's state is keyed by int), tuples stay tuples, arrays come back as
+numpy arrays.
 """
 
 from __future__ import annotations
