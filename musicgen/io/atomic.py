@@ -29,6 +29,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have:
+        # the old file's mode when replacing one, else 0666 less the umask.
+        os.chmod(tmp_name, _mode_for(target))
         os.replace(tmp_name, target)
         tmp_name = None
     except OSError as exc:
@@ -39,8 +42,17 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             try:
                 os.unlink(tmp_name)
             except OSError:
-                pass
+                pass  # the temp file vanished already; nothing else to clean up
     return target
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:

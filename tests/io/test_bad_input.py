@@ -161,3 +161,22 @@ def test_unknown_suffix_and_atomic_writes(tmp_path: Path, monkeypatch: pytest.Mo
         atomic_write_bytes(target, b"new content")
     assert target.read_bytes() == b"the good old file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mid"]
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from musicgen.io import atomic_write_bytes
+
+    old_umask = os.umask(0o022)
+    try:
+        fresh = atomic_write_bytes(tmp_path / "new.mid", b"data")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.abc"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        atomic_write_bytes(kept, b"new")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() == b"new"
+    finally:
+        os.umask(old_umask)
