@@ -30,6 +30,8 @@ from musicgen.errors import Cancelled, CheckpointError, GenerationError
 from musicgen.melody import Melody, pitch_to_name
 from musicgen.tokens import (
     PITCH,
+    PITCH_MAX,
+    PITCH_MIN,
     VOCAB,
     GrammarTracker,
     nearest_supported_meter,
@@ -189,7 +191,7 @@ def prepare_seed(seed: Melody) -> tuple[Melody, int]:
         seed = seed.replace(meter=meter, pickup_ticks=seed.pickup_ticks % meter.bar_ticks)
     shift = VOCAB.shift_for(seed)
     low, high = seed.pitch_range  # type: ignore[misc]
-    if not (36 <= low + shift and high + shift <= 96):
+    if not (PITCH_MIN <= low + shift and high + shift <= PITCH_MAX):
         raise GenerationError(
             f"The seed spans {pitch_to_name(low)} to {pitch_to_name(high)}, wider than the five "
             "octaves the models know; shorten it or move its outlying notes."
