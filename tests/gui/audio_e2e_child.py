@@ -7,6 +7,7 @@ to a sound server once per process; see conftest_audio). Not collected on its ow
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -118,3 +119,40 @@ def test_no_sound_server_is_reported_not_raised(qtbot) -> None:
     assert started is False
     assert blocker.args == [NO_DEVICE_MESSAGE]
     assert not player.is_playing()
+
+
+@pytest.mark.skipif(MODE != "pulse", reason="needs the private PulseAudio server")
+def test_the_window_plays_its_seed_at_the_right_pitches(
+    qtbot, pulse_server: PulseServer, window, tmp_path  # noqa: F811
+) -> None:
+    """The real MainWindow: a known seed, Play (the Space action), heard through the null sink."""
+    from PySide6.QtGui import QKeySequence
+
+    from musicgen.playback import note_times
+
+    with qtbot.waitSignal(window.seed_changed, timeout=10_000):
+        window.set_seed(MELODY)
+    assert window.ui.transport.tempo_bpm == 150
+    timings = note_times(MELODY, tempo_bpm=150.0)
+    duration_s = timings[-1].end_s
+    recording = pulse_server.record(tmp_path / "window.raw")
+    qtbot.waitUntil(recording.has_started, timeout=10_000)
+    statuses: list[str] = []
+    window.status_changed.connect(statuses.append)
+    playheads: list[object] = []
+    window.playback.playhead_moved.connect(playheads.append)
+    assert window.actions.play.shortcut() == QKeySequence("Space")
+    with qtbot.waitSignal(window.playback.playing_changed, timeout=10_000,
+                          check_params_cb=lambda playing: playing):
+        window.actions.play.trigger()
+    assert window.ui.transport.play_button.text().endswith("Stop")
+    with qtbot.waitSignal(window.playback.playing_changed, timeout=int(duration_s * 1000) + 10_000,
+                          check_params_cb=lambda playing: not playing):
+        pass
+    assert NO_DEVICE_MESSAGE not in statuses
+    qtbot.waitUntil(lambda: _heard_through(recording, duration_s), timeout=10_000)
+    _check_pitches(recording.stop(), SimpleNamespace(timings=timings))  # type: ignore[arg-type]
+    # The piano roll's playhead moved forward through the tune, then was cleared.
+    ticks = [t for t in playheads if t is not None]
+    assert len(ticks) > 20 and ticks == sorted(ticks) and playheads[-1] is None
+    assert ticks[-1] >= MELODY.duration_ticks - TICKS_PER_QUARTER
