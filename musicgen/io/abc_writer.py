@@ -56,8 +56,25 @@ def _split_bars(melody: Melody) -> list[list[tuple[Note, bool]]]:
             start, end = max(note.onset_ticks, lines[i]), min(note.end_ticks, lines[i + 1])
             if start < end:
                 tied = not note.is_rest and end < note.end_ticks
-                bars[i].append((Note(note.pitch, start, end - start), tied))
+                bars[i] += _notatable_pieces(Note(note.pitch, start, end - start), tied)
     return [bar for bar in bars if bar]
+
+
+def _notatable_pieces(piece: Note, tied: bool) -> list[tuple[Note, bool]]:
+    """Split a duration ABC readers can't take in one note into tied pieces they can.
+
+    Multiples of 3 ticks are plain lengths on the L:1/8 grid; powers of two (1, 2, 4, 8, 16
+    ticks) are triplet-group notes. Anything else (5, 7, 10, 11... ticks) becomes a plain piece
+    tied to a 1- or 2-tick triplet piece (music21 refuses tuplet notes of 'complex' length and
+    abc2midi refuses non-power-of-two length denominators).
+    """
+    d = piece.duration_ticks
+    if d % 3 == 0 or d in (1, 2, 4, 8, 16, 32):
+        return [(piece, tied)]
+    rest = 1 if d % 3 == 1 else 2
+    head = Note(piece.pitch, piece.onset_ticks, d - rest)
+    tail = Note(piece.pitch, piece.onset_ticks + d - rest, rest)
+    return [(head, not piece.is_rest), (tail, tied)]
 
 
 def _bar_text(bar: list[tuple[Note, bool]], melody: Melody) -> str:

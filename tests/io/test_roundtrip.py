@@ -121,3 +121,27 @@ def test_musicxml_has_no_stray_naturals_and_carries_provenance(tmp_path: Path) -
     assert "<accidental>" not in xml  # every note of the jig is in A dorian
     assert 'name="musicgen-model">transformer-folk<' in xml
     assert "<movement-title>Test Jig</movement-title>" in xml or "Test Jig" in xml
+
+
+def odd_durations(seed: int) -> Melody:
+    """What an unconstrained model may write: any tick length 1..30, rests included."""
+    import random
+
+    rng = random.Random(seed)
+    notes, t = [], 0
+    for _ in range(24):
+        d = rng.randint(1, 30)
+        notes.append(Note(rng.choice([None, 60, 62, 64, 66, 67, 71, 74]), t, d))
+        t += d
+    return Melody.from_notes(notes, meter=Meter(6, 8), key=Key(2), pickup_ticks=6 * (seed % 2))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_abc_writes_any_tick_length_exactly(tmp_path: Path, seed: int) -> None:
+    melody = odd_durations(seed)
+    write_melody(melody, tmp_path / "odd.abc")
+    assert read_melody(tmp_path / "odd.abc").notes == melody.notes
+    if shutil.which("abc2midi"):
+        result = subprocess.run(["abc2midi", "odd.abc", "-o", "odd.mid"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=30)
+        assert "Error" not in result.stdout + result.stderr, result.stdout
