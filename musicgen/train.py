@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 from musicgen.errors import Cancelled, CorpusError, TrainingError
 from musicgen.train_config import TrainConfig, config_differences, lr_at
-from musicgen.train_data import EpochPlan, collate, encode_tunes, plan_epoch, plan_validation, shard_batch
+from musicgen.train_data import EpochPlan, collate, plan_epoch, plan_validation, shard_batch
 from musicgen.train_dist import Distributed
 from musicgen.train_report import MetricsLog, TrainProgress, TrainResult, plot_losses
 from musicgen.train_setup import Prepared, build_for_run, checkpoint_metadata, stem_of
@@ -316,13 +316,14 @@ class _Run:
             best_val_bits_per_note=float(self.pos.best_val),
             last_val_bits_per_note=float(self.pos.last_val), train_loss=self._epoch_loss(),
             steps=self.pos.step, epochs=self.pos.epoch, stop_reason=reason,
-            wall_time_s=self._elapsed(), tokens_per_s=self.session_tokens / max(self.step_seconds, 1e-9),
+            wall_time_s=self._elapsed(),
+            tokens_per_s=self.session_tokens / max(self.step_seconds, 1e-9),
             padding_fraction=sum(self.padding) / max(1, len(self.padding)),
             metrics_path=self.log.path, plot_path=plot)
 
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices only (biases, norms and embeddings' 1-D params excluded)."""
+    """AdamW with weight decay on matrices only (biases and norm gains are 1-D: no decay)."""
     decay, no_decay = [], []
     for param in model.parameters():
         if param.requires_grad:

@@ -45,7 +45,7 @@ class Prepared:
 
 
 def stem_of(out_path: Path) -> Path:
-    """``model.safetensors``, ``model.json`` and ``model`` all name the checkpoint stem ``model``."""
+    """``m.safetensors``, ``m.json`` and ``m`` all name the checkpoint stem ``m``."""
     return out_path.with_suffix("") if out_path.suffix in CHECKPOINT_SUFFIXES else out_path
 
 

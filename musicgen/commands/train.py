@@ -19,14 +19,16 @@ __all__ = ["add_arguments", "run", "config_from_args"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", choices=("lstm", "transformer"), required=True)
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
-    parser.add_argument("--init", metavar="CKPT", help="fine-tune this checkpoint instead of a new model")
+    parser.add_argument("--init", metavar="CKPT",
+                        help="fine-tune this checkpoint instead of a new model")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="stop after this many minutes (and validate)")
     budget.add_argument("--epochs", type=int, help="passes over the training tunes (default 30)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved at -o")
     parser.add_argument("--preset", default="cpu", help="model size: tiny, small, cpu (default), gpu")
     parser.add_argument("--batch-size", type=int, default=32, help="sequences per step (default 32)")
-    parser.add_argument("--lr", type=float, help="peak learning rate (default: 3e-3 LSTM, 1e-3 Transformer)")
+    parser.add_argument("--lr", type=float,
+                        help="peak learning rate (default: 3e-3 LSTM, 1e-3 Transformer)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--patience", type=int, default=5,
                         help="epochs without improvement before stopping; 0 never (default 5)")
