@@ -5,7 +5,7 @@ random-initialised models of the shipped ("cpu") preset size, and says which in 
 ("weights": "shipped" or "random-init"): speed does not depend on what the weights learned, except
 through <eos> (off here, so every run generates its full length).
 
-    .venv/bin/python benchmarks/bench_generate.py [--threads N] [--repeats R] [--kinds lstm,transformer]
+    .venv/bin/python benchmarks/bench_generate.py [--repeats R] [--kinds lstm,transformer]
 
 Targets (issue 4): LSTM >= 5000 tokens/s and Transformer >= 2000 tokens/s single stream; 8 x 16 bars
 from a 16-bar seed, seed file to MIDI files, < 0.5 s (LSTM) and < 1.0 s (Transformer); the same with
@@ -96,11 +96,25 @@ def single_stream(gen: Generator, weights: str, repeats: int) -> None:
                      rng=torch.Generator().manual_seed(0))
 
     seconds, cpu = timed(run, repeats)
+    model_s, model_cpu = timed(lambda: model_steps_only(gen.model, ids, tokens), repeats)
     target = TARGETS[gen.kind]["tokens_per_s"]
     emit(bench="single_stream", kind=gen.kind, weights=weights, tokens=tokens,
          tokens_per_s=round(tokens / seconds), tokens_per_cpu_s=round(tokens / cpu),
          target_tokens_per_s=target, met=tokens / seconds >= target,
-         met_on_idle_core=tokens / cpu >= target)
+         met_on_idle_core=tokens / cpu >= target,
+         # the profile: what the model's step() alone costs, and what sampling adds per token
+         model_step_only_tokens_per_s=round(tokens / model_s),
+         model_step_cpu_us=round(model_cpu / tokens * 1e6, 1),
+         sampler_cpu_us_per_token=round((cpu - model_cpu) / tokens * 1e6, 1))
+
+
+def model_steps_only(model: Any, seed_ids: list[int], tokens: int) -> None:
+    """The same number of step() calls with a fixed token: no masks, no sampling, no trackers."""
+    with torch.inference_mode():
+        _, state = model.step(torch.tensor([seed_ids]), model.init_state(1))
+        token = torch.tensor([[VOCAB.pitch_id(67)]])
+        for _ in range(tokens):
+            _, state = model.step(token, state)
 
 
 def end_to_end(gen: Generator, weights: str, repeats: int, folder: Path) -> None:
@@ -147,11 +161,10 @@ def cache_and_batching_gain(gen: Generator, weights: str, context: int, new_toke
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the CLI uses 1)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kinds", default="lstm,transformer")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(1)  # what sampling uses (SamplingConfig.threads); model-only timings too
     emit(bench="machine", torch=torch.__version__, threads=torch.get_num_threads(),
          cpu_count=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()])
     with tempfile.TemporaryDirectory() as tmp:

@@ -227,3 +227,12 @@ def test_training_mode_is_restored(models):
 def test_empty_seed_is_refused(models):
     with pytest.raises(GenerationError):
         generate_ids(models["lstm"], [], SamplingConfig())
+
+
+def test_torch_threads_are_restored(models):
+    before = torch.get_num_threads()
+    seen = []
+    sample(models["lstm"], SamplingConfig(max_bars=1, threads=1),
+           on_progress=lambda _: seen.append(torch.get_num_threads()))
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before

@@ -105,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
     paths = output_paths(args.output, config.variations)
     _check_outputs(paths)
     seed = read_melody(args.seed, tune=args.tune, track=args.track)
-    _limit_threads()
     generator = load_generator(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -122,14 +121,6 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_bytes(path, data)
     print(_summary(args, seed, results[0], [(path, out) for path, out, _ in written]))
     return 0
-
-
-def _limit_threads() -> None:
-    """One torch thread: generation runs batch-1..8 steps whose matrices are too small to split,
-    and on a busy 2-core machine a second spinning thread makes each step many times slower."""
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: list[tuple[Path, Melody]]) -> str:
