@@ -135,7 +135,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "dropout": 0.1},
         # Per-token cost is mostly per-op overhead (about 15 kernels per layer): measured side by
         # side, 4 x 256/1024 (3.3M) runs at 0.85x and 3 x 192 at 1.35x the speed of this 4 x 192/768
-        # (1.9M), which benchmarks/bench_model_speed.py puts over the 2000 tokens/s target.
+        # (1.9M), which steps at 3.6x slower than the LSTM preset above (est. ~2500 tokens/s idle).
+        # Re-measure with benchmarks/bench_model_speed.py on an idle machine.
         "cpu": {"d_model": 192, "n_heads": 4, "n_layers": 4, "d_ff": 768, "max_len": 512,
                 "dropout": 0.1},
         "gpu": {"d_model": 512, "n_heads": 8, "n_layers": 8, "d_ff": 2048, "max_len": 1024,
