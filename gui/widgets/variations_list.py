@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from musicgen.melody import Melody
 
-__all__ = ["VariationsList", "describe_settings"]
+__all__ = ["VariationsList", "describe_settings", "generated_bar_count"]
 
 _SHOWN = (("model", "{}"), ("temperature", "T {}"), ("top_p", "top-p {}"), ("rng_seed", "seed {}"),
           ("bars", "{} bars"), ("key_lock", "key lock {}"))
@@ -33,6 +33,20 @@ def describe_settings(melody: Melody) -> str:
             continue
         parts.append(template.format(value))
     return " · ".join(parts)
+
+
+def generated_bar_count(melody: Melody) -> int:
+    """`melody.continuation.bar_count`, computed without slicing the notes (this runs on the GUI
+    thread when a generation arrives)."""
+    if melody.seed_end_ticks is None:
+        return 0
+    total = melody.duration_ticks - melody.seed_end_ticks
+    if total <= 0:
+        return 0
+    bar = melody.meter.bar_ticks
+    pickup = (melody.pickup_ticks - melody.seed_end_ticks) % bar
+    full, partial = divmod(max(total - pickup, 0), bar)
+    return full + (1 if partial else 0) + (1 if pickup else 0)
 
 
 class VariationsList(QListWidget):
@@ -64,7 +78,7 @@ class VariationsList(QListWidget):
         first = len(self._melodies)
         self.blockSignals(True)
         for i, melody in enumerate(melodies, start=first + 1):
-            bars = melody.continuation.bar_count if melody.seed_end_ticks is not None else 0
+            bars = generated_bar_count(melody)
             label = f"Variation {i}" + (f" · set {self._sets}" if self._sets > 1 else "")
             item = QListWidgetItem(f"{label}  ({bars} bars generated)\n{describe_settings(melody)}")
             item.setToolTip(describe_settings(melody))

@@ -171,6 +171,18 @@ def test_variations_list_keeps_each_generation_as_a_set(qtbot):
     assert listing.count() == 0 and listing.melodies == [] and listing.set_count == 0
 
 
+@pytest.mark.parametrize("pickup", [0, 3, 6])
+@pytest.mark.parametrize("seed_notes", [5, 12, 13])
+def test_generated_bar_count_matches_the_continuation(pickup, seed_notes):
+    from gui.widgets.variations_list import generated_bar_count
+
+    melody = Melody.from_pitches(list(range(60, 60 + 30)), 3, meter=Meter(6, 8),
+                                 pickup_ticks=pickup)
+    melody = melody.replace(seed_end_ticks=seed_notes * 3)
+    assert generated_bar_count(melody) == melody.continuation.bar_count
+    assert generated_bar_count(melody.replace(seed_end_ticks=None)) == 0
+
+
 @pytest.mark.parametrize("all_variations", [False, True])
 def test_export_dialog_builds_a_request(qtbot, tmp_path, all_variations):
     from gui.widgets.export_dialog import ExportDialog
