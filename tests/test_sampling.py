@@ -10,7 +10,7 @@ import torch
 from musicgen.checkpoint import load_checkpoint
 from musicgen.errors import Cancelled, GenerationError
 from musicgen.melody import Key, Melody, Meter
-from musicgen.sampling import SamplingConfig, filter_logits, generate_ids
+from musicgen.sampling import SamplingConfig, choose_next, filter_logits, generate_ids
 from musicgen.tokens import BAR, DUR, EOS, PITCH, VOCAB, GrammarTracker
 
 KINDS = ("lstm", "transformer")
@@ -52,6 +52,18 @@ def test_top_p_keeps_the_smallest_nucleus_reaching_p():
     assert torch.isfinite(filter_logits(logits, top_p=0.8)).tolist() == [[True, True, False, False]]
     assert torch.isfinite(filter_logits(logits, top_p=0.81)).tolist() == [[True, True, True, False]]
     assert torch.isfinite(filter_logits(logits, top_p=0.1)).tolist() == [[True, False, False, False]]
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+def test_draws_follow_the_tempered_softmax_and_never_a_masked_id(temperature):
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05, 0.0])
+    logits = probs.log().expand(40000, -1)  # the last id is -inf: forbidden
+    drawn = choose_next(logits, SamplingConfig(temperature=temperature), torch.Generator().manual_seed(3))
+    counts = torch.bincount(drawn, minlength=5).float() / drawn.numel()
+    expected = probs ** (1 / temperature)
+    expected /= expected.sum()
+    assert counts[4] == 0
+    assert torch.allclose(counts, expected, atol=0.01)
 
 
 @pytest.mark.parametrize("field, value", [("temperature", -1.0), ("top_k", -1), ("top_p", 0.0),
