@@ -122,8 +122,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                  "tie_weights": True},
         "small": {"embed_dim": 64, "hidden_dim": 128, "num_layers": 2, "dropout": 0.1},
         # Single-stream step() on the idle 2-core CPU: 2 x 512 (3.8M parameters) ~2700 tokens/s,
-        # 2 x 320 ~5300, 2 x 256 (embed 128) ~9400 (embedding + 2 cells + projection, per-token weight reads
-        # dominate). 2 x 256 tied (1.1M) is the largest that keeps a margin over 5000.
+        # 2 x 320 ~5300, 2 x 256 (embed 128) ~9400 (embedding + 2 cells + projection; reading the
+        # weights once per token dominates). 2 x 256 tied (1.1M) keeps a margin over 5000.
         "cpu": {"embed_dim": 256, "hidden_dim": 256, "num_layers": 2, "dropout": 0.2,
                 "tie_weights": True},
         "gpu": {"embed_dim": 512, "hidden_dim": 1024, "num_layers": 3, "dropout": 0.3},
@@ -136,8 +136,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # Per-token cost is per-op overhead plus reading every weight from L3 once per token.
         # Side by side, one thread, busy machine (tokens/s): 4 x 256/1024 (3.3M) 580, 4 x 192/768
         # (1.9M) 1090, 3 x 192 1300, 4 x 160 1190, 4 x 128/512 (0.9M) 1530; the LSTM preset 2830.
-        # Two idle threads run about 1.7x that (estimated from the idle runs), so 4 x 128 is the size that clears 2000 with a margin
-        # (and matches the LSTM preset's parameter count: a fair comparison).
+        # Two idle threads run about 1.7x that (estimated from the idle runs), so 4 x 128 is the
+        # size that clears 2000 with a margin (and matches the LSTM preset's parameter count).
         "cpu": {"d_model": 128, "n_heads": 4, "n_layers": 4, "d_ff": 512, "max_len": 512,
                 "dropout": 0.1},
         "gpu": {"d_model": 512, "n_heads": 8, "n_layers": 8, "d_ff": 2048, "max_len": 1024,
