@@ -40,8 +40,9 @@ __all__ = [
 
 VOCAB_VERSION = 1
 SUPPORTED_METERS: tuple[str, ...] = (
-    "2/4", "3/4", "4/4", "5/4", "6/4", "2/2", "3/2", "4/2",
-    "3/8", "5/8", "6/8", "7/8", "9/8", "12/8",
+    # every meter of the folk corpus (Essen writes long notes as 3/1, 4/1, 6/2)
+    "1/4", "2/4", "3/4", "4/4", "5/4", "6/4", "9/4", "2/2", "3/2", "4/2", "6/2", "2/1", "3/1", "4/1",
+    "2/8", "3/8", "4/8", "5/8", "6/8", "7/8", "9/8", "12/8",
 )
 PITCH_MIN, PITCH_MAX = 36, 96  # C2..C7 after transposition to tonic C
 MAX_DURATION = 48  # a whole note; longer notes are tied pieces
