@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,10 @@ def test_files_and_metadata_written(saved) -> None:
     tensors_path, json_path = checkpoint_paths(stem)
     assert tensors_path.exists() and json_path.exists()
     assert not list(stem.parent.glob("*.tmp"))  # no temporary files left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (tensors_path, json_path):  # readable like any file (mkstemp would give 0600)
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     document = read_checkpoint_metadata(json_path)
     assert document["format"] == "musicgen-checkpoint" and document["format_version"] == 1
     assert document["model"]["kind"] == model.kind
