@@ -278,7 +278,11 @@ def load_corpus(
 
 
 def _fingerprint(sources: list) -> str:
+    """Changes whenever the tunes a corpus holds could change: sources, parser, vocabulary, split."""
+    from musicgen.tokens import VOCAB
+
     h = hashlib.sha256(f"format-{FORMAT_VERSION}-parser-{PARSER_VERSION}-split-{SPLIT_FRACTIONS}".encode())
+    h.update("\n".join(VOCAB.tokens).encode())
     for src in sources:
         h.update(f"{src.collection}/{src.relative}:{src.digest()}\n".encode())
     return h.hexdigest()[:16]
