@@ -236,15 +236,18 @@ def generate_ids(
     masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end)
     rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(config.variations)]
     was_training, threads = model.training, torch.get_num_threads()
+    # Changing torch's thread count rebuilds its thread pool while holding the GIL (a stall the
+    # app's window feels), so only change it when it differs.
+    switch_threads = bool(config.threads) and config.threads != threads
     model.eval()
-    if config.threads:
+    if switch_threads:
         torch.set_num_threads(config.threads)
     try:
         with torch.inference_mode():
             _sample_loop(model, list(seed_ids), config, rows, masks, rng, vocab, on_progress, should_stop)
     finally:
         model.train(was_training)
-        if config.threads:
+        if switch_threads:
             torch.set_num_threads(threads)
     return [row.ids for row in rows]
 
