@@ -46,7 +46,7 @@ class _Level:
     """The k-grams of one order: sorted trie keys and their counts."""
 
     keys: np.ndarray  # (grams,) int64, parent_context_id * V + token, sorted
-    raw: np.ndarray  # (grams,) int64 occurrence counts
+    raw: np.ndarray  # (grams,) int32 occurrence counts
     cont: np.ndarray | None  # (grams,) adjusted counts for use as a lower order (None at the top)
 
 
@@ -142,7 +142,7 @@ class KneserNeyModel:
         )
         longer = np.full(tokens.size, -1, np.int64)
         longer[valid] = inverse.reshape(-1)
-        return longer, keys, raw
+        return longer, keys, raw.astype(np.int32)
 
     @staticmethod
     def _continuation_counts(n_grams: int, nodes: np.ndarray, longer: np.ndarray) -> np.ndarray:
@@ -150,7 +150,7 @@ class KneserNeyModel:
         valid = longer >= 0
         # each distinct (k+1)-gram counts once for the k-gram it ends with (its suffix)
         _, first = np.unique(longer[valid], return_index=True)
-        cont = np.bincount(nodes[valid][first], minlength=n_grams).astype(np.int64)
+        cont = np.bincount(nodes[valid][first], minlength=n_grams).astype(np.int32)
         # k-grams starting at a tune start (with <bos>) have no left extension: keep raw counts
         no_left = (nodes >= 0) & ~valid
         cont += np.bincount(nodes[no_left], minlength=n_grams)

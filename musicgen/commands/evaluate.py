@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--samples", type=int, default=100,
                         help="held-out seeds to continue for the music statistics (default 100)")
+    parser.add_argument("--ngram-max-order", type=int, default=16,
+                        help="highest n-gram order tried on the validation split (default 16)")
     parser.add_argument("--no-music", action="store_true", help="skip sampling (bits per note only)")
 
 
@@ -28,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from musicgen.errors import MusicGenError
     from musicgen.evaluate import evaluate_checkpoint
 
+    if args.ngram_max_order < 2:
+        raise MusicGenError(f"--ngram-max-order must be 2 or more, got {args.ngram_max_order}")
     if args.samples < 0:
         raise MusicGenError(f"--samples must be 0 or more, got {args.samples}")
     read_checkpoint_metadata(args.checkpoint)  # a bad checkpoint fails before the corpus loads
@@ -40,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         corpus = load_corpus(args.corpus)
         report = evaluate_checkpoint(args.checkpoint, corpus, args.split, samples=args.samples,
-                                     music=not args.no_music, on_progress=progress)
+                                     music=not args.no_music, on_progress=progress,
+                                     ngram_orders=tuple(range(2, args.ngram_max_order + 1)))
     finally:
         bar.close()
     print(json.dumps(report, indent=None) if args.json else format_report(report))
