@@ -28,6 +28,9 @@ from musicgen.models.config import TransformerConfig
 
 __all__ = ["TransformerModel", "KVCache", "sinusoidal_table"]
 
+_INIT_STD = 0.02  # GPT-2's initial weight scale
+_SINUSOID_SCALE = _INIT_STD * math.sqrt(2.0)  # sin/cos have RMS 1/sqrt(2)
+
 
 @dataclass(frozen=True)
 class KVCache:
@@ -119,8 +122,10 @@ class TransformerModel(NextTokenModel):
         if config.pos_encoding == "learned":
             self.pos_embed = nn.Embedding(config.max_len, config.d_model)
         else:
+            # Scaled to the learned table's initial size (RMS 0.02 like the token embedding): at
+            # full size (RMS 0.7) the positions drown the tokens and training starts far behind.
             # Not persistent: rebuilt from the config, so checkpoints never store it.
-            table = sinusoidal_table(config.max_len, config.d_model)
+            table = sinusoidal_table(config.max_len, config.d_model) * _SINUSOID_SCALE
             self.register_buffer("pos_table", table, persistent=False)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
