@@ -12,6 +12,10 @@ Presets (``PRESETS[kind][name]``) are measured on the 2-core CPU this project is
 - ``cpu``: the shipped size; trains to good quality in under an hour on 2 cores and generates fast
   (targets: LSTM >= 5000, Transformer >= 2000 tokens/s single stream with cached state).
 - ``gpu``: bigger, for a lent GPU.
+
+Positional encoding: "learned" is the default. On 600 folk tunes, the small Transformer preset after
+300 steps (2 seeds) reached 6.75 / 6.75 validation bits per note with learned positions and
+6.75 / 6.81 with sinusoids (scaled to the embeddings' size): a tie, learned slightly steadier.
 """
 
 from __future__ import annotations
