@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import open_and_wait
+from gui_helpers import open_and_wait
 
 
 def test_unexpected_exception_in_a_slot_is_logged_and_reported(qtbot, window, isolated_user_dirs):

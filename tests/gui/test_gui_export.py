@@ -4,7 +4,7 @@ overwrite confirmation, provenance inside the file."""
 from __future__ import annotations
 
 import pytest
-from conftest import generate_and_wait
+from gui_helpers import generate_and_wait
 
 from gui.export import ExportRequest
 

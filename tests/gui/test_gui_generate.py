@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import generate_and_wait, select_model
+from gui_helpers import generate_and_wait, select_model
 
 
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])

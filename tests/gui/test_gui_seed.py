@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import open_and_wait
+from gui_helpers import open_and_wait
 
 from musicgen.melody import Meter
 
@@ -55,7 +55,7 @@ def test_multi_track_midi_lists_tracks(qtbot, window, seed_files):
 
 
 def test_abc_pane_applies_text_and_shows_errors_inline(qtbot, window, seed_files):
-    from conftest import KESH_ABC
+    from gui_helpers import KESH_ABC
 
     good = open_and_wait(qtbot, window, seed_files["scale"])
     panel = window.ui.seed_panel

@@ -9,7 +9,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import synthetic_melodies, tiny_config  # noqa: E402
+from train_helpers import synthetic_melodies, tiny_config  # noqa: E402
 
 from musicgen.corpus import Corpus  # noqa: E402
 from musicgen.train import train  # noqa: E402

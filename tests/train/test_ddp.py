@@ -13,7 +13,7 @@ import pytest
 from musicgen.checkpoint import load_checkpoint
 from musicgen.train import train
 
-from conftest import tiny_config
+from train_helpers import tiny_config
 from test_resume import step_losses
 
 WORKER = Path(__file__).with_name("ddp_worker.py")

@@ -10,7 +10,7 @@ from musicgen.checkpoint import load_checkpoint
 from musicgen.errors import CheckpointError, TrainingError
 from musicgen.train import TrainProgress, train
 
-from conftest import tiny_config
+from train_helpers import tiny_config
 
 
 def first_val(events: list[TrainProgress]) -> float:

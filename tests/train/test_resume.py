@@ -16,7 +16,7 @@ import pytest
 from musicgen.errors import Cancelled, TrainingError
 from musicgen.train import train
 
-from conftest import tiny_config, write_abc_corpus
+from train_helpers import tiny_config, write_abc_corpus
 
 KINDS = ["lstm", "transformer"]
 

@@ -14,7 +14,7 @@ from musicgen.melody import Meter
 from musicgen.tokens import VOCAB
 from musicgen.train import TrainConfig, TrainProgress, train
 
-from conftest import synthetic_melodies, tiny_config
+from train_helpers import synthetic_melodies, tiny_config
 
 KINDS = ["lstm", "transformer"]
 
