@@ -6,6 +6,14 @@ for long tunes), then hand the samples to `play`.
 
 Qt binds its PulseAudio connection once per process: a process that looked for devices while no
 sound server ran keeps seeing none, even after one starts.
+
+Lifetimes (each rule fixes a crash or a leak): every play makes a `QAudioSink` child of the player
+and a `QBuffer` child of that sink, so Qt always destroys a sink before the buffer it reads, whoever
+deletes it. No connection holds a Python reference to the player or a sink (bound methods only,
+`sender()` tells the sinks apart): a lambda capturing them kept an unparented player alive until its
+old sink's deferred delete, whose disconnect then freed the player inside the sink's own
+destructor, and the player deleted that sink a second time (SIGSEGV). Sinks are stopped and
+disconnected before a new one starts, and deleted later, never inside their own signals.
 """
 
 from __future__ import annotations
@@ -52,8 +60,9 @@ class AudioPlayer(QObject):
     ) -> None:
         super().__init__(parent)
         self._device = device  # None: the system default at each play()
+        self._pcm = QByteArray()  # int16 samples of the last play(); each sink reads its own QBuffer
         self._sink: QAudioSink | None = None
-        self._buffer: QBuffer | None = None
+        self._buffer: QBuffer | None = None  # the current sink's child
         self._sample_rate = 44100
         self._duration_s = 0.0
         self._offset_s = 0.0  # where in the buffer the sink started (start_seconds, or 0 on loops)
@@ -63,6 +72,12 @@ class AudioPlayer(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(tick_interval_ms)
         self._timer.timeout.connect(self._emit_position)
+        # The end is handled on the next event loop turn, not inside the sink's signal; a child
+        # timer (not QTimer.singleShot with a callable) holds no reference to the player.
+        self._end_timer = QTimer(self)
+        self._end_timer.setSingleShot(True)
+        self._end_timer.setInterval(0)
+        self._end_timer.timeout.connect(self._reached_end)
 
     # --- public --------------------------------------------------------------------------------
     def play(self, pcm: np.ndarray, sample_rate: int, start_seconds: float = 0.0) -> bool:
@@ -87,11 +102,9 @@ class AudioPlayer(QObject):
             )
             return False
         data = float_to_int16(np.asarray(pcm).reshape(-1)).astype("<i2").tobytes()
+        self._pcm = QByteArray(data)  # a copy owned by Qt: Python's collector cannot free it
         self._sample_rate = int(sample_rate)
         self._duration_s = len(data) / _BYTES_PER_FRAME / self._sample_rate
-        self._buffer = QBuffer(self)
-        self._buffer.setData(QByteArray(data))
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._active_device, self._active_format = device, audio_format
         start = min(max(start_seconds, 0.0), self._duration_s)
         return self._start_sink(start, announce=True)
@@ -100,14 +113,8 @@ class AudioPlayer(QObject):
         """Stop at once (no `finished`); harmless when nothing plays."""
         was_playing = self._sink is not None
         self._timer.stop()
-        if self._sink is not None:
-            sink, self._sink = self._sink, None
-            sink.stop()
-            sink.deleteLater()
-        if self._buffer is not None:
-            self._buffer.close()
-            self._buffer.deleteLater()
-            self._buffer = None
+        self._end_timer.stop()
+        self._release_sink()
         if was_playing:
             self.playing_changed.emit(False)
 
@@ -127,15 +134,18 @@ class AudioPlayer(QObject):
 
     # --- internals -----------------------------------------------------------------------------
     def _start_sink(self, start: float, *, announce: bool) -> bool:
-        assert self._buffer is not None
         frame = int(round(start * self._sample_rate))
-        self._buffer.seek(frame * _BYTES_PER_FRAME)
         self._offset_s = frame / self._sample_rate
         sink = QAudioSink(self._active_device, self._active_format, self)
-        # A no-argument callable: PySide 6.11 cannot convert the QAudio::State argument.
-        sink.stateChanged.connect(lambda: self._on_state_changed(sink))
-        self._sink = sink
-        sink.start(self._buffer)
+        buffer = QBuffer(sink)  # the sink's child: destroyed after the sink, never before
+        buffer.setData(self._pcm)  # shares the bytes, no copy
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        buffer.seek(frame * _BYTES_PER_FRAME)
+        # A bound method without arguments: PySide 6.11 cannot convert the QAudio::State
+        # argument, and a lambda would hold the player and the sink alive (see the module doc).
+        sink.stateChanged.connect(self._on_state_changed)
+        self._sink, self._buffer = sink, buffer
+        sink.start(buffer)
         if sink.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError):
             self._fail(sink.error())
             return False
@@ -144,13 +154,22 @@ class AudioPlayer(QObject):
             self.playing_changed.emit(True)
         return True
 
+    def _release_sink(self) -> None:
+        """Disconnect and stop the current sink; Qt deletes it (and its buffer) later."""
+        sink, self._sink, self._buffer = self._sink, None, None
+        if sink is None:
+            return
+        sink.stateChanged.disconnect(self._on_state_changed)
+        sink.stop()
+        sink.deleteLater()  # may be inside its own stateChanged (via _fail): never delete now
+
     def _emit_position(self) -> None:
         if self._sink is not None:
             self.position_changed.emit(self.position())
 
-    def _on_state_changed(self, sink: QAudioSink) -> None:
-        buffer = self._buffer
-        if sink is not self._sink or buffer is None:
+    def _on_state_changed(self) -> None:
+        sink, buffer = self._sink, self._buffer
+        if sink is None or buffer is None or self.sender() is not sink:
             return  # a sink already stopped or replaced
         state = sink.state()
         if state == QtAudio.State.StoppedState and sink.error() not in (
@@ -159,17 +178,14 @@ class AudioPlayer(QObject):
         ):
             self._fail(sink.error())
         elif state == QtAudio.State.IdleState and buffer.atEnd():
-            # Defer: restarting or deleting the sink inside its own signal is not safe.
-            QTimer.singleShot(0, self._reached_end)
+            self._end_timer.start()  # restarting or deleting the sink here is not safe
 
     def _reached_end(self) -> None:
         if self._sink is None or self._buffer is None or not self._buffer.atEnd():
             return
         if self.loop:
             self._timer.stop()
-            old, self._sink = self._sink, None
-            old.stop()
-            old.deleteLater()
+            self._release_sink()
             self._start_sink(0.0, announce=False)
             return
         self.position_changed.emit(self._duration_s)
