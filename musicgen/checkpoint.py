@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,35 +140,16 @@ def _dump_json(document: dict, path: Path) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush to disk, then rename over ``path``."""
-    tmp_name = None
+    """The project's atomic write (temporary file beside ``path``, fsync, rename), as a CheckpointError."""
+    from musicgen.errors import WriteError
+    from musicgen.io.atomic import atomic_write_bytes
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it what a plain open() would have.
-        os.chmod(tmp_name, _mode_for(path))
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise CheckpointError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+        atomic_write_bytes(path, data)
+    except (OSError, WriteError) as exc:
+        raise CheckpointError(str(exc).rstrip(".")) from exc
 
-
-def _mode_for(path: Path) -> int:
-    """The replaced file's permission bits, or 0666 less the umask for a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-# ---------------------------------------------------------------------------------------- loading
 
 
 def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict:
