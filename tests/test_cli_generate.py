@@ -195,3 +195,16 @@ def test_the_installed_command_runs_in_a_real_process(tmp_path, tiny_checkpoints
     assert done.stderr == ""
     assert [p.name for p in sorted(tmp_path.iterdir())] == [f"k-{i}.abc" for i in (1, 2, 3, 4)]
     assert "RNG seed: 2" in done.stdout
+
+
+def test_seed_bars_continues_only_the_opening(capsys, tmp_path, tiny_checkpoints):
+    seed = read_melody(DATA / "kesh-jig.abc").first_bars(4)
+    out = tmp_path / "opening.mid"
+    code, _, _ = generate(capsys, str(DATA / "kesh-jig.abc"), "--seed-bars", "4", "--bars", "2",
+                          "--model", str(tiny_checkpoints["lstm"]), "--rng-seed", "3", "-o", str(out))
+    assert code == 0
+    written = read_melody(out)
+    assert written.slice_ticks(0, seed.duration_ticks).notes == seed.notes
+    assert written.duration_ticks == seed.duration_ticks + added_ticks(seed, 2)
+    code, _, err = generate(capsys, str(DATA / "kesh-jig.abc"), "--seed-bars", "0", "-o", str(out))
+    assert_one_line_error(code, err, "--seed-bars")

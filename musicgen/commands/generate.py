@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("seed", help="the melody to continue (.mid, .abc, .musicxml, ...)")
     parser.add_argument("--tune", type=int, help="which tune of an ABC book (1-based)")
     parser.add_argument("--track", type=int, help="which track of a MIDI file (1-based)")
+    parser.add_argument("--seed-bars", type=int, metavar="N",
+                        help="continue only the seed's first N bars (a pickup counts as one)")
     parser.add_argument("--model", default="transformer",
                         help="lstm, transformer (the shipped models) or a checkpoint path")
     parser.add_argument("--temperature", type=float, default=1.0,
@@ -105,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
     paths = output_paths(args.output, config.variations)
     _check_outputs(paths)
     seed = read_melody(args.seed, tune=args.tune, track=args.track)
+    if args.seed_bars is not None:
+        if args.seed_bars < 1:
+            raise GenerationError(f"--seed-bars must be 1 or more, not {args.seed_bars}")
+        seed = seed.first_bars(args.seed_bars)
     generator = load_generator(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
