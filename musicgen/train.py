@@ -109,7 +109,8 @@ class _Run:
             raise CorpusError("The validation split has no notes, so bits per note is undefined.")
         first = plan_epoch(p.train, seed=self.config.seed, epoch=0,
                            batch_size=self.config.batch_size, batch_tokens=self.config.batch_tokens)
-        self.pos.horizon = len(first.batches) * self.config.max_epochs
+        self.max_horizon = len(first.batches) * self.config.max_epochs
+        self.pos.horizon = self.max_horizon
         if saved is not None:
             self.pos = saved[2]
             self.elapsed_base = self.pos.elapsed_s
@@ -219,15 +220,22 @@ class _Run:
         self._emit("step")
 
     def _fix_horizon(self) -> None:
-        """With a minutes budget: shorten the schedule to the steps that fit (measured)."""
+        """With a minutes budget: fit the schedule to the steps that fit (measured).
+
+        First measured after a few steps, then again at every epoch end: start-up steps are slow
+        and the machine's load changes, and a schedule that ends early leaves the rest of the
+        budget at the minimum learning rate.
+        """
         per_step = self.step_seconds / max(1, self.session_steps)
         remaining = self.config.minutes * 60.0 * 0.9 - self._elapsed()  # ~10% for validation
         fits = self.pos.step + int(max(0.0, remaining) / max(per_step, 1e-9))
-        self.pos.horizon = max(self.pos.step + 1, min(self.pos.horizon, fits))
+        self.pos.horizon = max(self.pos.step + 1, min(self.max_horizon, fits))
         self.pos.history["horizon_fixed"] = True
 
     # --- epoch end, validation, saving ------------------------------------------------------
     def _end_epoch(self) -> bool:
+        if self.config.minutes and self.pos.history.get("horizon_fixed"):
+            self._fix_horizon()
         val = self._validate()
         improved = self.pos.best_val is None or val < self.pos.best_val
         if improved:
