@@ -60,7 +60,7 @@ class AudioPlayer(QObject):
     ) -> None:
         super().__init__(parent)
         self._device = device  # None: the system default at each play()
-        self._pcm = QByteArray()  # int16 samples of the last play(); each sink reads its own QBuffer
+        self._pcm = QByteArray()  # int16 samples of the last play(); each sink has a QBuffer on it
         self._sink: QAudioSink | None = None
         self._buffer: QBuffer | None = None  # the current sink's child
         self._sample_rate = 44100

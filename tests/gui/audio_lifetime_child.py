@@ -77,7 +77,9 @@ def _one_cycle(qtbot, index: int) -> weakref.ref:  # type: ignore[no-untyped-def
     return weakref.ref(player)  # the caller's reference was the last: deleted while playing or not
 
 
-def test_players_played_and_destroyed_many_times(qtbot, pulse_server: PulseServer) -> None:  # noqa: F811
+def test_players_played_and_destroyed_many_times(
+    qtbot, pulse_server: PulseServer  # noqa: F811
+) -> None:
     for index in range(CYCLES):
         ref = _one_cycle(qtbot, index)
         assert ref() is None, f"cycle {index}: a connection still holds the player"
@@ -85,7 +87,9 @@ def test_players_played_and_destroyed_many_times(qtbot, pulse_server: PulseServe
     qtbot.waitUntil(lambda: _streams(pulse_server) == 0, timeout=5_000)
 
 
-def test_finished_slot_plays_the_next_stops_and_deletes(qtbot, pulse_server: PulseServer) -> None:  # noqa: F811, E501
+def test_finished_slot_plays_the_next_stops_and_deletes(
+    qtbot, pulse_server: PulseServer  # noqa: F811
+) -> None:
     """Variations one after another from `finished`, then stop and deleteLater from it."""
     from PySide6.QtCore import QObject
 
@@ -110,7 +114,9 @@ def test_finished_slot_plays_the_next_stops_and_deletes(qtbot, pulse_server: Pul
     qtbot.waitUntil(lambda: _streams(pulse_server) == 0, timeout=5_000)
 
 
-def test_controller_toggles_loops_and_is_destroyed_playing(qtbot, pulse_server: PulseServer) -> None:  # noqa: F811, E501
+def test_controller_toggles_loops_and_is_destroyed_playing(
+    qtbot, pulse_server: PulseServer  # noqa: F811
+) -> None:
     """The app's PlaybackController with a real worker: Play/Stop/Play, variations in a row, loop,
     then deleted while playing."""
     from gui.playback_control import PlaybackController

@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_audio import PulseServer, missing_pulse_binaries, pulse_server, skip_reason  # noqa: F401
+from conftest_audio import (  # noqa: F401  (pulse_server: a fixture)
+    PulseServer,
+    missing_pulse_binaries,
+    pulse_server,
+    skip_reason,
+)
 
 pytestmark = pytest.mark.audio
 CHILD = Path(__file__).with_name("audio_e2e_child.py")
@@ -51,6 +56,9 @@ def test_player_and_window_are_heard_at_the_right_pitches() -> None:
 
 
 def test_players_survive_many_play_stop_loop_destroy_cycles() -> None:
+    """Its own child, because each child module starts its own PulseAudio server and Qt 6.11
+    aborts the process (a libpulse assertion) when a sink starts after its first server went away.
+    """
     missing = missing_pulse_binaries()
     if missing:
         pytest.skip(skip_reason(missing))
