@@ -40,6 +40,10 @@ def _run_child(mode: str, selection: str, child: Path = CHILD, **env: str) -> No
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         stdout, stderr = child.communicate()
+    try:  # a child that crashed left its pulseaudio and parec running in its group
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     report = stdout[-4000:] + stderr[-2000:]
     assert child.returncode == 0, report
     assert " passed" in stdout, report
