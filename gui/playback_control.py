@@ -90,6 +90,7 @@ class PlaybackController(QObject):
         self._told_unavailable = False
         self._cache: tuple[tuple[Melody, float], tuple[Any, int]] | None = None
         self._render_job = None
+        self._render_request: tuple[tuple[Melody, float], float] | None = None  # (key, start s)
         self.is_playing = False
 
     # --- public -------------------------------------------------------------------------------
@@ -112,10 +113,12 @@ class PlaybackController(QObject):
             self._start(self._cache[1], start_s)
             return
         job = self._worker.submit(_render, melody, self._tempo, name="render")
-        self._render_job = job
-        job.finished.connect(lambda result, k=key, s=start_s, j=job: self._rendered(j, k, result, s))
-        job.failed.connect(lambda exc, j=job: self._render_failed(j, exc))
-        job.cancelled.connect(lambda j=job: self._clear_job(j))
+        self._render_job, self._render_request = job, (key, start_s)
+        # Bound methods only (`sender()` names the job): a slot capturing the job would be held
+        # by the job's own signal, a cycle Python's collector cannot see.
+        job.finished.connect(self._rendered)
+        job.failed.connect(self._render_failed)
+        job.cancelled.connect(self._clear_job)
 
     def stop(self) -> None:
         if self._render_job is not None:
@@ -147,40 +150,47 @@ class PlaybackController(QObject):
             melody = melody.slice_ticks(start_ticks, melody.duration_ticks)
         job = self._worker.submit(play_on_midi_port, melody, self._tempo, self.midi_port,
                                   self.port_opener, name="MIDI playback")
-        self._render_job = job
-        job.finished.connect(lambda _r, j=job: self._midi_ended(j))
-        job.cancelled.connect(lambda j=job: self._midi_ended(j))
-        job.failed.connect(lambda exc, j=job: self._midi_failed(j, exc))
+        self._render_job, self._render_request = job, None
+        job.finished.connect(self._midi_ended)
+        job.cancelled.connect(self._midi_ended)
+        job.failed.connect(self._midi_failed)
         self._set_playing(True)
 
-    def _midi_ended(self, job: Any) -> None:
-        if job is self._render_job:
-            self._render_job = None
+    def _take_current_job(self) -> bool:
+        """In a job's slot: True (and forget it) when the sending job is the current one."""
+        if self._render_job is None or self.sender() is not self._render_job:
+            return False  # stopped or superseded meanwhile
+        self._render_job = None
+        return True
+
+    def _midi_ended(self, *_result: object) -> None:
+        if self._take_current_job():
             self._set_playing(False)
 
-    def _midi_failed(self, job: Any, exc: BaseException) -> None:
+    def _midi_failed(self, exc: BaseException) -> None:
         from gui.errors import describe_exception
 
-        self._midi_ended(job)
+        if self._take_current_job():
+            self._set_playing(False)
         self.message.emit(describe_exception(exc, f"playing through {self.midi_port}"))
 
-    def _rendered(self, job: Any, key: tuple[Melody, float], result: tuple[Any, int],
-                  start_s: float) -> None:
-        if job is not self._render_job:
-            return  # stopped or superseded meanwhile
-        self._render_job = None
-        self._cache = (key, result)
-        self._start(result, start_s)
+    def _rendered(self, result: tuple[Any, int]) -> None:
+        request = self._render_request
+        if request is None or not self._take_current_job():
+            return
+        self._render_request = None
+        self._cache = (request[0], result)
+        self._start(result, request[1])
 
-    def _render_failed(self, job: Any, exc: BaseException) -> None:
+    def _render_failed(self, exc: BaseException) -> None:
         from gui.errors import describe_exception
 
-        self._clear_job(job)
+        self._clear_job()
         self.message.emit(describe_exception(exc, "rendering the audio"))
 
-    def _clear_job(self, job: Any) -> None:
-        if job is self._render_job:
-            self._render_job = None
+    def _clear_job(self) -> None:
+        if self._take_current_job():
+            self._render_request = None
 
     def _ensure_player(self) -> Any:
         if self._player is None:

@@ -15,12 +15,14 @@ shortens that interval from 5 ms to 1 ms so the window's slots and timers wait l
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, SIGNAL, Signal, Slot
 
 __all__ = ["Job", "Worker", "progress_to_fraction", "GIL_SWITCH_INTERVAL_S"]
 
@@ -50,25 +52,24 @@ def progress_to_fraction(*args: Any, **kwargs: Any) -> tuple[float, str]:
 
 
 class Job(QObject):
-    """One submitted call: its signals are delivered on the GUI thread."""
+    """One submitted call, a GUI-thread object: its signals fire once the call has reported.
+
+    After its outcome (finished, failed or cancelled) a job disconnects every slot from its
+    signals, so a slot that captured the job (``lambda j=job: ...``) cannot keep it alive.
+    """
 
     progress = Signal(float, str)
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
-    # Emitted from the pool thread; queued to `_deliver` on the GUI thread.
-    _outcome = Signal(str, object)
-    _progressed = Signal(float, str)
+    _PUBLIC = (("progress", "progress(double,QString)"), ("finished", "finished(PyObject)"),
+               ("failed", "failed(PyObject)"), ("cancelled", "cancelled()"))
 
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, name: str) -> None:
+    def __init__(self, name: str, stop_event: threading.Event) -> None:
         super().__init__()
         self.name = name
-        self._fn, self._args, self._kwargs = fn, args, kwargs
-        self._stop = threading.Event()
-        self._last_progress = 0.0
+        self._stop = stop_event
         self.done = False
-        self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._progressed.connect(self.progress, Qt.ConnectionType.QueuedConnection)
 
     def stop(self) -> None:
         """Ask the call to stop at its next ``should_stop`` check."""
@@ -78,15 +79,49 @@ class Job(QObject):
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
+    def _deliver(self, kind: str, payload: object) -> None:
+        self.done = True
+        try:
+            if kind == "finished":
+                self.finished.emit(payload)
+            elif kind == "cancelled":
+                self.cancelled.emit()
+            else:
+                self.failed.emit(payload)
+        finally:
+            for signal, signature in self._PUBLIC:
+                if self.receivers(SIGNAL(signature)) > 0:  # disconnect() warns on none
+                    getattr(self, signal).disconnect()
+
+
+class _Task(QRunnable):
+    """The pool-thread half of a job: the call, its stop flag and throttled progress.
+
+    It holds no Qt object of the GUI thread, only a weak reference to the worker whose signals
+    carry its reports, so the last reference to a `Job` is always dropped on the GUI thread.
+    """
+
+    def __init__(self, key: int, fn: Callable[..., Any], args: tuple, kwargs: dict,
+                 stop_event: threading.Event, worker: "Worker") -> None:
+        super().__init__()
+        self._key, self._fn, self._args, self._kwargs = key, fn, args, kwargs
+        self._stop = stop_event
+        self._worker = weakref.ref(worker)
+        self._last_progress = 0.0
+
+    def _report(self, signal_name: str, *args: Any) -> None:
+        worker = self._worker()
+        if worker is not None:
+            getattr(worker, signal_name).emit(self._key, *args)
+
     def _on_progress(self, *args: Any, **kwargs: Any) -> None:
         now = time.monotonic()
         fraction, message = progress_to_fraction(*args, **kwargs)
         if now - self._last_progress >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
             self._last_progress = now
-            self._progressed.emit(fraction, message)
+            self._report("_progressed", fraction, message)
 
-    def run_here(self) -> None:
-        """Run the call on the current thread (the pool calls this)."""
+    def run(self) -> None:
         from musicgen.errors import Cancelled
 
         try:
@@ -95,35 +130,26 @@ class Job(QObject):
                 **self._kwargs,
             )
         except Cancelled:
-            self._outcome.emit("cancelled", None)
+            self._report("_outcome", "cancelled", None)
         except BaseException as exc:  # noqa: BLE001 - every failure is reported on the GUI thread
-            self._outcome.emit("failed", exc)
+            self._report("_outcome", "failed", exc)
         else:
-            self._outcome.emit("cancelled" if self._stop.is_set() and result is None else "finished",
-                               result)
-
-    @Slot(str, object)
-    def _deliver(self, kind: str, payload: object) -> None:
-        self.done = True
-        if kind == "finished":
-            self.finished.emit(payload)
-        elif kind == "cancelled":
-            self.cancelled.emit()
-        else:
-            self.failed.emit(payload)
-
-
-class _Runnable(QRunnable):
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self._job = job
-
-    def run(self) -> None:
-        self._job.run_here()
+            kind = "cancelled" if self._stop.is_set() and result is None else "finished"
+            self._report("_outcome", kind, result)
+        finally:
+            self._fn = self._args = self._kwargs = None  # type: ignore[assignment]
 
 
 class Worker(QObject):
-    """Submits calls to a private thread pool and keeps each `Job` alive until it has reported."""
+    """Submits calls to a private thread pool and keeps each `Job` alive until it has reported.
+
+    Reports travel from the pool thread as queued signals of the worker keyed by job number; the
+    worker forgets a job as it delivers its outcome, so nothing of it stays once the caller lets go.
+    """
+
+    # Emitted from the pool threads; queued to the GUI thread.
+    _outcome = Signal(int, str, object)
+    _progressed = Signal(int, float, str)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
@@ -131,23 +157,38 @@ class Worker(QObject):
             sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
-        self._jobs: set[Job] = set()
+        self._jobs: dict[int, Job] = {}
+        self._next_key = itertools.count()
+        self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._progressed.connect(self._progress, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, fn: Callable[..., Any], *args: Any, name: str = "", **kwargs: Any) -> Job:
         """Run ``fn(*args, on_progress=..., should_stop=..., **kwargs)`` in the background."""
-        job = Job(fn, args, kwargs, name or getattr(fn, "__name__", "job"))
-        self._jobs.add(job)
-        for signal in (job.finished, job.failed, job.cancelled):
-            signal.connect(lambda *_a, j=job: self._jobs.discard(j))
-        self._pool.start(_Runnable(job))
+        stop_event = threading.Event()
+        key = next(self._next_key)
+        job = Job(name or getattr(fn, "__name__", "job"), stop_event)
+        self._jobs[key] = job
+        self._pool.start(_Task(key, fn, args, kwargs, stop_event, self))
         return job
 
     @property
     def active_jobs(self) -> list[Job]:
-        return [job for job in self._jobs if not job.done]
+        return [job for job in self._jobs.values() if not job.done]
 
     def stop_all(self, wait_ms: int = 5000) -> bool:
         """Ask every job to stop and wait for the pool; True when all threads ended in time."""
-        for job in list(self._jobs):
+        for job in list(self._jobs.values()):
             job.stop()
         return self._pool.waitForDone(wait_ms)
+
+    @Slot(int, float, str)
+    def _progress(self, key: int, fraction: float, message: str) -> None:
+        job = self._jobs.get(key)
+        if job is not None:
+            job.progress.emit(fraction, message)
+
+    @Slot(int, str, object)
+    def _deliver(self, key: int, kind: str, payload: object) -> None:
+        job = self._jobs.pop(key, None)
+        if job is not None:
+            job._deliver(kind, payload)
