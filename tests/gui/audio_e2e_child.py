@@ -7,6 +7,7 @@ to a sound server once per process; see conftest_audio). Not collected on its ow
 from __future__ import annotations
 
 import os
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -108,6 +109,67 @@ def test_start_offset_loop_and_stop(
     # The first pass started at the third note (D5), not at the first (G4).
     _check_pitches(heard[: first_sound_index(heard) + int((rendering.duration_s - third) * SR)],
                    rendering, skip_before_s=third)
+
+
+class _Arrivals:
+    """When each recorded sample reached the recording file (monotonic seconds), sampled every
+    5 ms from the event loop: the wall-clock time at which the null sink really played it."""
+
+    def __init__(self, recording) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtCore import QTimer
+
+        self._recording = recording
+        self.marks: list[tuple[float, int]] = []
+        self._timer = QTimer()
+        self._timer.setInterval(5)
+        self._timer.timeout.connect(self.sample)
+        self._timer.start()
+
+    def sample(self) -> int:
+        frames = self._recording.path.stat().st_size // 2
+        self.marks.append((time.monotonic(), frames))
+        return frames
+
+    def time_of(self, frame: int) -> float:
+        """The first moment the file held `frame` (the sound had been played by then)."""
+        return next(t for t, frames in self.marks if frames > frame)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+@pytest.mark.skipif(MODE != "pulse", reason="needs the private PulseAudio server")
+def test_playhead_and_finished_follow_the_sound_in_time(
+    qtbot, pulse_server: PulseServer, tmp_path  # noqa: F811
+) -> None:
+    """The playhead passes 0.3 s within 0.6 s of play(), never ahead of the recorded sound, and
+    `finished` comes within 0.5 s of the sound's real end (regression: a 2 s late playhead)."""
+    seconds = 1.2
+    tone = 0.3 * np.sin(2 * np.pi * 440.0 * np.arange(int(seconds * SR)) / SR)
+    recording = pulse_server.record(tmp_path / "timed.raw")
+    qtbot.waitUntil(recording.has_started, timeout=10_000)
+    arrivals = _Arrivals(recording)
+    player = AudioPlayer()
+    moves: list[tuple[float, float]] = []
+    player.position_changed.connect(lambda s: moves.append((time.monotonic(), s)))
+    first_frame = arrivals.sample()
+    started = time.monotonic()
+    with qtbot.waitSignal(player.finished, timeout=10_000):
+        assert player.play(tone.astype(np.float32), SR)
+    finished_at = time.monotonic()
+    qtbot.waitUntil(lambda: _heard_through(recording, seconds), timeout=10_000)
+    arrivals.stop()
+    heard = recording.stop()[first_frame:]
+    loud = np.flatnonzero(np.abs(heard) > 0.02)
+    sound_start, sound_end = arrivals.time_of(first_frame + loud[0]), \
+        arrivals.time_of(first_frame + loud[-1])
+    assert sound_end - sound_start == pytest.approx(seconds, abs=0.1)
+    at_03 = next(t for t, s in moves if s >= 0.3)
+    assert at_03 - started < 0.6, f"the playhead passed 0.3 s only {at_03 - started:.2f} s after play"
+    # Not ahead of the sound either (the file learns of a sample up to ~30 ms after it played).
+    assert at_03 >= sound_start + 0.3 - 0.1, f"playhead {sound_start + 0.3 - at_03:.2f} s early"
+    assert abs(finished_at - sound_end) < 0.5, \
+        f"finished came {finished_at - sound_end:+.2f} s after the sound's end"
 
 
 @pytest.mark.skipif(MODE != "no-server", reason="needs PULSE_SERVER pointing at no server")

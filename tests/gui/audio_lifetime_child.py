@@ -63,7 +63,9 @@ def _one_cycle(qtbot, index: int) -> weakref.ref:  # type: ignore[no-untyped-def
     qtbot.wait(10)
     player.stop()
     assert player.play(OTHER, SR, start_seconds=0.2)  # replay after stop
-    # Playing to the end takes about 2 s here (the null sink reports progress late): a few only.
+    # Playing to the end takes about 2 s here: with no low-latency listener on its monitor the
+    # null sink has rendered up to 2 s of silence ahead and plays nothing new until its clock
+    # catches up (sound and playhead alike; see gui.audio). A few cycles only.
     if index % 5 == 0:
         with qtbot.waitSignal(player.finished, timeout=8_000):
             pass
