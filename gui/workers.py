@@ -8,6 +8,9 @@ those two callbacks added and returns a `Job` whose signals fire on the GUI thre
 - ``finished(result)``; ``failed(exception)``; ``cancelled()`` (the call raised `Cancelled`).
 
 Progress is throttled (at most one signal per 50 ms) so a chatty call cannot flood the event loop.
+Lifetimes: the pool thread never holds a `Job` (reports travel as queued signals of the worker,
+keyed by job number); the worker holds a job until it has reported, and the job then disconnects
+its slots, so a finished, failed or cancelled job is freed once its caller lets go of it.
 A worker running Python between torch calls (the sampling loop) holds the GIL until the
 interpreter's switch interval runs out each time the GUI thread asks for it: the first `Worker`
 shortens that interval from 5 ms to 1 ms so the window's slots and timers wait less.
