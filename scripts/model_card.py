@@ -48,13 +48,14 @@ def update_metrics(meta: dict, test: dict, val: dict) -> dict:
 
 def card(stem: Path, meta: dict, m: dict, note: str) -> str:
     kind = meta["model"]["kind"]
+    display = "LSTM" if kind == "lstm" else "Transformer"
     size_mb = (stem.with_suffix(".safetensors")).stat().st_size / 2**20
     ratio = 1 - m["test_bits_per_note"] / m["ngram_test_bits_per_note"]
     fiddle = m["test_oneills_ryans_bits_per_note"]
     lines = [
-        f"# {stem.name}: the shipped {kind.upper() if kind == 'lstm' else 'Transformer'} model",
+        f"# {stem.name}: the shipped {display} model",
         "",
-        f"A {kind} next-token model over musicgen's vocabulary (version {meta['vocabulary']['version']}),"
+        f"{'An' if kind == 'lstm' else 'A'} {display} next-token model over musicgen's vocabulary (version {meta['vocabulary']['version']}),"
         " trained by `musicgen train` on the prepared folk corpus. Figures below are measured by"
         " `musicgen evaluate` on held-out tunes the model never trained on.",
         "",

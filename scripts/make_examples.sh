@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Listening examples for data/examples/: real seeds continued by the shipped models with the default
+# settings (temperature 1.0, meter constraint on, no key lock), each written as MIDI and WAV.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=data/examples
+mkdir -p "$out"
+gen() {  # name model seed-args...
+    local name=$1 model=$2; shift 2
+    for ext in mid wav; do
+        .venv/bin/musicgen generate "$@" --model "$model" --bars 8 --rng-seed 2026 -o "$out/$name.$ext" > "$out/$name.txt"
+    done
+    printf 'command: musicgen generate %s --model %s --bars 8 --rng-seed 2026 -o %s/%s.mid\n' "$*" "$model" "$out" "$name" >> "$out/$name.txt"
+}
+gen kesh-jig-transformer transformer data/kesh-jig.abc --seed-bars 4
+gen silver-spear-lstm lstm data/tunebook.abc --tune 2 --seed-bars 4
+gen si-bheag-transformer transformer data/tunebook.abc --tune 3 --seed-bars 4
