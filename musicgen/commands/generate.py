@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--track", type=int, help="which track of a MIDI file (1-based)")
     parser.add_argument("--seed-bars", type=int, metavar="N",
                         help="continue only the seed's first N bars (a pickup counts as one)")
-    parser.add_argument("--model", default="transformer",
-                        help="lstm, transformer (the shipped models) or a checkpoint path")
+    parser.add_argument("--model", default="lstm",
+                        help="lstm (default: the better shipped model), transformer, or a checkpoint path")
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="0 is greedy; higher is more adventurous (default 1.0)")
     parser.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens")
