@@ -7,6 +7,7 @@ Loaded generators are kept (one per name or path) so the second Generate starts 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from typing import Any, Callable
@@ -69,6 +70,11 @@ class GeneratorCache:
 
                 self._loaded[name_or_path] = pipeline.load_generator(
                     name_or_path, on_progress=on_progress, should_stop=should_stop)
+                # Importing torch leaves ~10^6 long-lived objects that every full garbage
+                # collection would walk, holding the interpreter lock for ~80 ms (measured in
+                # benchmarks/bench_app.py: the window froze during the first generation).
+                # Freezing them moves them out of the collector's way; it frees nothing.
+                gc.freeze()
             return self._loaded[name_or_path]
 
     def card(self, name_or_path: str, *, on_progress: Progress = None,

@@ -94,3 +94,14 @@ def test_a_trained_checkpoint_can_be_added(qtbot, models_window, tiny_checkpoint
     with qtbot.waitSignal(win.ui.model_panel.model_chosen, timeout=60000):
         win.add_checkpoint(path)
     assert win.ui.model_panel.current_model() == path
+
+
+def test_loading_a_model_freezes_long_lived_objects_out_of_the_collector(qtbot, models_window):
+    """A full garbage collection over torch's objects froze the window for ~80 ms (bench_app)."""
+    import gc
+
+    win = models_window
+    select_model(win, "lstm")
+    win.ui.sampling.replace_values(variations=1, bars=2, new_seed_each_time=False, rng_seed=1)
+    generate_and_wait(qtbot, win)
+    assert gc.get_freeze_count() > 10_000
