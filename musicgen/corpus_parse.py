@@ -88,14 +88,6 @@ def folder_sources(root: Path) -> list[Source]:
     return sources
 
 
-def read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 # --- work done in the worker processes --------------------------------------------------------------
 def _parse_abc_chunk(relative: str, tunes: list, count: int) -> list[dict]:
     from musicgen.corpus import melody_to_json
@@ -149,6 +141,7 @@ def parse_sources(
 ) -> dict[str, list[dict]]:
     """Records per source (keyed by `relative`), parsing only files whose cache is missing."""
     from musicgen.io.abc_reader import split_tune_book
+    from musicgen.io.sniff import decode_text
     from musicgen.io.atomic import atomic_write_bytes
 
     results: dict[str, list[dict]] = {}
@@ -163,7 +156,7 @@ def parse_sources(
             except (OSError, ValueError, EOFError):
                 pass  # a damaged cache entry is simply parsed again
         if src.path.suffix.lower() == ".abc":
-            tunes = split_tune_book(read_text(src.path))
+            tunes = split_tune_book(decode_text(src.path.read_bytes()))
             for i in range(0, len(tunes), CHUNK_TUNES):
                 jobs.append((src, digest, tunes[i:i + CHUNK_TUNES], len(tunes)))
             if not tunes:
