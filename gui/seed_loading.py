@@ -72,7 +72,7 @@ def load_corpus_tunes(name: str = "folk", *, on_progress: Progress = None,
 
 def builtin_seed() -> Melody:
     """The opening of The Kesh (a jig in G major), used when data/kesh-jig.abc is missing."""
-    g4, a4, b4, c5, d5, e5, fs4 = 67, 69, 71, 72, 74, 76, 66
+    g4, a4, b4, d5, e5, fs4 = 67, 69, 71, 74, 76, 66
     eighths = [g4, g4, g4, g4, a4, b4, a4, a4, a4, a4, b4, d5,
                e5, e5, d5, e5, d5, b4, a4, g4, fs4, g4, a4, b4]
     return Melody.from_pitches(eighths, duration_ticks=6, meter=Meter(6, 8), key=Key(7, "major"),

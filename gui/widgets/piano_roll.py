@@ -97,7 +97,6 @@ class PianoRollView(QScrollArea):
         """Every pitched note with its role, 'seed' or 'continuation'."""
         if self.melody is None:
             return []
-        boundary = self.melody.seed_end_ticks
         return [(n, self._role(n)) for n in self.melody.pitched_notes]
 
     def describe_note(self, note: Note) -> str:
