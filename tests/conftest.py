@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -33,26 +35,41 @@ def training_melodies(count: int = 16, seed: int = 7) -> list[Melody]:
     return tunes
 
 
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Torch on `count` threads inside the block. Tiny models run fastest on one: on a shared
+    2-core machine a second OpenMP thread makes each small op wait for a scheduler tick."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Run the test with torch on one thread (see `torch_threads`)."""
+    with torch_threads(1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """{"lstm": path, "transformer": path}: tiny-preset models trained a few real steps (seconds)."""
-    import torch
-
     from musicgen.corpus import Corpus
     from musicgen.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("tiny-checkpoints")
     corpus = Corpus.from_melodies(training_melodies(), name="figures")
     paths = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: a second thread only spins on a busy 2-core machine
-    try:
+    with torch_threads(1):
         for kind in MODEL_KINDS:
             config = TrainConfig(model=kind, preset="tiny", batch_size=4, max_epochs=12, lr=3e-2,
                                  warmup_steps=1, patience=0, seed=0, device="cpu",
                                  save_every_steps=1000, max_seq_len=64)
             result = train(config, corpus, out_path=folder / f"{kind}-tiny.safetensors")
             paths[kind] = Path(result.checkpoint)
-    finally:
-        torch.set_num_threads(threads)
     return paths

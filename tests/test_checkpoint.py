@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,7 @@ TOKENS = ["<pad>", "<bos>", "<eos>"] + [f"n{i}" for i in range(14)]
 VOCAB = len(TOKENS)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def metadata(**extra) -> dict:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from musicgen.melody import Key, Melody, Meter, Note
+from musicgen.melody import Key, Melody, Meter
 from musicgen.music_stats import (
     CopyIndex,
     bar_exact_share,

@@ -51,54 +51,21 @@ def window(qtbot, tmp_path: Path, isolated_user_dirs: Path) -> Iterator:
     win.worker.stop_all(wait_ms=10000)
 
 
-_MOTIFS = ([67, 69, 71, 72], [74, 72, 71, 69], [71, 71, 74, 74], [79, 78, 76, 74], [67, 71, 74, 79])
-
-
-def _training_melodies(count: int = 32):
-    """Short jigs and reels stitched from a few motifs: enough for a tiny model to learn from."""
-    import random
-
-    from musicgen.melody import Key, Melody, Meter
-
-    rng = random.Random(5)
-    melodies = []
-    for i in range(count):
-        pitches: list[int | None] = []
-        for _ in range(rng.randint(3, 8)):
-            pitches += rng.choice(_MOTIFS)
-        pitches.append(67)
-        meter, ticks = (Meter(6, 8), 6) if i % 2 else (Meter(4, 4), 12)
-        melodies.append(Melody.from_pitches(pitches, ticks, meter=meter, key=Key(7, "major"),
-                                            title=f"tune {i}"))
-    return melodies
-
-
 @pytest.fixture(scope="session")
-def tiny_checkpoints(tmp_path_factory) -> Path:
-    """A folder with a tiny trained LSTM and Transformer (real training steps, a few seconds)."""
-    from musicgen.corpus import Corpus
-    from musicgen.train import train
-    from musicgen.train_config import TrainConfig
-
-    folder = tmp_path_factory.mktemp("checkpoints")
-    corpus = Corpus.from_melodies(_training_melodies(), name="gui-test-tunes")
-    for kind in ("lstm", "transformer"):
-        config = TrainConfig(model=kind, preset="tiny", batch_size=8, max_epochs=2, lr=1e-2,
-                             warmup_steps=2, patience=0, seed=3, device="cpu",
-                             save_every_steps=1000, max_seq_len=48)
-        train(config, corpus, out_path=folder / f"{kind}-tiny.safetensors")
-    return folder
+def tiny_checkpoint_dir(tiny_checkpoints: dict) -> Path:
+    """The folder holding the project-wide tiny checkpoints (lstm-tiny, transformer-tiny)."""
+    return Path(tiny_checkpoints["lstm"]).parent
 
 
 @pytest.fixture
-def models_window(qtbot, window, tiny_checkpoints, monkeypatch):
+def models_window(qtbot, window, tiny_checkpoint_dir, monkeypatch, tmp_path):
     """The window listing the tiny checkpoints as its models, with The Kesh as the seed."""
     from musicgen import pipeline
 
-    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT_DIR", tiny_checkpoints)
+    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT_DIR", tiny_checkpoint_dir)
     with qtbot.waitSignal(window.models_listed, timeout=30000):
         window.refresh_models()
-    seeds = tiny_checkpoints.parent / f"seeds-{id(window)}"
+    seeds = tmp_path / "model-window-seed"
     seeds.mkdir()
     (seeds / "kesh.abc").write_text(KESH_ABC)
     open_and_wait(qtbot, window, seeds / "kesh.abc")

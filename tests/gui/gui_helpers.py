@@ -1,10 +1,7 @@
 """Helpers the GUI tests import (a uniquely named module: `import conftest` is ambiguous across folders)."""
 
 from __future__ import annotations
-import os
 from pathlib import Path
-from typing import Iterator
-import pytest
 
 
 KESH_ABC = """X:1

@@ -88,9 +88,9 @@ def test_a_broken_checkpoint_is_reported_and_the_chooser_unchanged(qtbot, models
     assert win.ui.model_panel.combo.count() == before
 
 
-def test_a_trained_checkpoint_can_be_added(qtbot, models_window, tiny_checkpoints):
+def test_a_trained_checkpoint_can_be_added(qtbot, models_window, tiny_checkpoint_dir):
     win = models_window
-    path = str(tiny_checkpoints / "lstm-tiny.safetensors")
+    path = str(tiny_checkpoint_dir / "lstm-tiny.safetensors")
     with qtbot.waitSignal(win.ui.model_panel.model_chosen, timeout=60000):
         win.add_checkpoint(path)
     assert win.ui.model_panel.current_model() == path

@@ -1,17 +1,10 @@
-"""Model tests run torch on one thread: on a shared 2-core machine two OpenMP threads can stall
-each tiny op for a scheduler tick (50x slower when the other core is busy)."""
+"""Model tests run torch on one thread (tests/conftest.py `one_torch_thread` says why)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread: None) -> None:
+    """Every model test uses the project-wide one-thread fixture."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 import random
-import pytest
-from musicgen.corpus import Corpus
 from musicgen.melody import Key, Melody, Meter
 from musicgen.train_config import TrainConfig
 
