@@ -26,9 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--epochs", type=int, help="passes over the training tunes (default 30)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved at -o")
     parser.add_argument("--preset", default="cpu", help="model size: tiny, small, cpu (default), gpu")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        type=_model_field,
+                        help="change one model size field of the preset, e.g. --set d_model=192 "
+                             "--set dropout=0.2 (repeatable; `musicgen info` on a checkpoint "
+                             "lists the fields)")
     parser.add_argument("--batch-size", type=int, default=32, help="sequences per step (default 32)")
     parser.add_argument("--lr", type=float,
                         help="peak learning rate (default: 3e-3 LSTM, 1e-3 Transformer)")
+    parser.add_argument("--weight-decay", type=float, default=0.01,
+                        help="AdamW weight decay on weight matrices (default 0.01)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--patience", type=int, default=5,
                         help="epochs without improvement before stopping; 0 never (default 5)")
@@ -46,20 +53,49 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
     epochs = args.epochs if args.epochs is not None else (100_000 if args.minutes else 30)
     return TrainConfig(
-        model=args.model, preset=args.preset, batch_size=args.batch_size, lr=args.lr,
+        model=args.model, preset=args.preset, overrides=dict(args.set),
+        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         max_epochs=epochs, minutes=args.minutes, patience=args.patience, seed=args.seed,
         device=args.device, max_seq_len=args.max_seq_len, save_every_steps=args.save_every_steps,
     )
+
+
+def _model_field(text: str) -> tuple[str, Any]:
+    """'name=value' -> (name, value) with value read as an int, a float, true/false or text."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
+    raw = raw.strip()
+    value: Any
+    if raw.lower() in ("true", "false"):
+        value = raw.lower() == "true"
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+    return name, value
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from musicgen.corpus import load_corpus
-    from musicgen.errors import Cancelled
+    from musicgen.errors import Cancelled, MusicGenError
     from musicgen.train import train
 
+    if args.init and args.set:
+        raise MusicGenError("--set sizes a new model; --init keeps the size of the checkpoint it "
+                            "fine-tunes, so use one or the other.")
     config = config_from_args(args)
+    if not args.init and not args.resume:  # a bad --set fails before the corpus loads
+        from musicgen.models import model_config
+        from musicgen.tokens import VOCAB
+        model_config(config.model, VOCAB.size, config.preset, **config.overrides)
     main_rank = os.environ.get("RANK", "0") == "0"
     corpus = load_corpus(args.corpus)
     bar = tqdm(total=0, unit="step", desc=f"training {args.model}", disable=not main_rank,

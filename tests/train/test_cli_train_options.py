@@ -1,0 +1,57 @@
+"""`musicgen train --set FIELD=VALUE` and `--weight-decay`: a real tiny run from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from train_helpers import write_abc_corpus
+
+
+def _train(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env_dirs = {"MUSICGEN_DATA_DIR": str(tmp_path / "data"), "MUSICGEN_CACHE_DIR": str(tmp_path / "cache")}
+    import os
+    return subprocess.run([sys.executable, "-m", "musicgen.cli", "train", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env_dirs, "OMP_NUM_THREADS": "1"})
+
+
+def test_set_changes_the_model_size_and_is_recorded(tmp_path):
+    corpus = write_abc_corpus(tmp_path / "mine", count=24)
+    out = tmp_path / "run" / "model"
+    done = _train(tmp_path, "--model", "transformer", "--corpus", str(corpus), "--preset", "tiny",
+                  "--set", "d_model=24", "--set", "n_layers=2", "--set", "dropout=0.05",
+                  "--weight-decay", "0.05", "--epochs", "1", "--batch-size", "8",
+                  "--device", "cpu", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["model"]["config"]["d_model"] == 24
+    assert meta["model"]["config"]["n_layers"] == 2
+    assert meta["model"]["config"]["dropout"] == pytest.approx(0.05)
+    assert meta["training"]["overrides"] == {"d_model": 24, "n_layers": 2, "dropout": 0.05}
+    assert meta["training"]["weight_decay"] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("bad, says", [
+    ("d_model", "expected FIELD=VALUE"),
+    ("colour=blue", "unknown transformer config field"),
+    ("d_model=wide", "d_model has the wrong type"),
+])
+def test_bad_set_is_one_clear_error(tmp_path, bad, says):
+    corpus = write_abc_corpus(tmp_path / "mine", count=12)
+    done = _train(tmp_path, "--model", "transformer", "--corpus", str(corpus), "--preset", "tiny",
+                  "--set", bad, "--epochs", "1", "--device", "cpu", "-o", str(tmp_path / "m"))
+    assert done.returncode in (1, 2)
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_set_with_init_is_refused(tmp_path):
+    done = _train(tmp_path, "--model", "lstm", "--init", str(tmp_path / "x.safetensors"),
+                  "--set", "hidden_dim=64", "-o", str(tmp_path / "m"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("musicgen: error: --set sizes a new model")
