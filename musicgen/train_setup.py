@@ -135,10 +135,21 @@ def checkpoint_metadata(
         "init_checkpoint": prep.init_checkpoint,
         "metrics": metrics,
         "wall_time_s": round(wall_time_s, 3),
-        "command": " ".join(sys.argv),
+        "command": command_line(),
         "hardware": hardware_string(),
         "torch_version": torch.__version__,
     }
+
+
+def command_line() -> str:
+    """The command that is running, as a user would type it (`python -m musicgen.cli` reads as
+    `musicgen`)."""
+    import shlex
+
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in ("cli.py", "__main__.py", "musicgen"):
+        argv[0] = "musicgen"
+    return shlex.join(argv)
 
 
 def hardware_string() -> str:

@@ -33,6 +33,8 @@ def test_set_changes_the_model_size_and_is_recorded(tmp_path):
     assert meta["model"]["config"]["dropout"] == pytest.approx(0.05)
     assert meta["training"]["overrides"] == {"d_model": 24, "n_layers": 2, "dropout": 0.05}
     assert meta["training"]["weight_decay"] == pytest.approx(0.05)
+    assert meta["command"].startswith("musicgen train --model transformer --corpus ")
+    assert "--set d_model=24" in meta["command"]
 
 
 @pytest.mark.parametrize("bad, says", [
