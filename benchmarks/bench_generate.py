@@ -72,7 +72,8 @@ def get_generator(kind: str) -> tuple[Generator, str]:
     from musicgen.models import build_model, model_config
 
     torch.manual_seed(0)
-    model = build_model(kind, model_config(kind, VOCAB.size, "cpu")).eval()
+    model = build_model(kind, model_config(kind, VOCAB.size, "cpu"),
+                        token_ticks=VOCAB.token_ticks()).eval()
     card = ModelInfo(f"{kind}-random", path, kind, model.num_parameters(), None, None)
     return Generator(name=card.name, kind=kind, model=model, metadata={}, card=card), "random-init"
 

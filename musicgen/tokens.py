@@ -259,6 +259,13 @@ class Vocabulary:
         return _transpose_into_midi(melody, shift)
 
     # --- grammar helpers for constrained sampling ---------------------------------------------
+    def token_ticks(self) -> list[int]:
+        """Per id: a duration token's ticks, -1 for ids that start a bar count (bar line, header,
+        end), 0 for the rest. What a Transformer with ``bar_position`` counts metrical position with."""
+        restart = (BOS, EOS, METER, MODE, BAR)
+        return [self.duration_of(i) or 0 if k == DUR else (-1 if k in restart else 0)
+                for i, k in enumerate(self.kinds)]
+
     def ids_of_kind(self, *kinds: int) -> list[int]:
         return [i for i, k in enumerate(self.kinds) if k in kinds]
 

@@ -74,7 +74,7 @@ def build_for_run(
     else:
         kind = config.model
         mc = model_config(kind, VOCAB.size, config.preset, **config.overrides)
-        model = build_model(kind, mc)
+        model = build_model(kind, mc, token_ticks=VOCAB.token_ticks())
     splits = {name: corpus.split(name) for name in ("train", "val", "test")}
     window = _window(config, model)
 

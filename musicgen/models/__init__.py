@@ -72,8 +72,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'musicgen.models' has no attribute {name!r}")
 
 
-def build_model(kind: str, config: ModelConfig) -> "NextTokenModel":
-    """A freshly initialised model of ``kind`` ("lstm" or "transformer") with ``config``."""
+def build_model(
+    kind: str, config: ModelConfig, token_ticks: "list[int] | None" = None
+) -> "NextTokenModel":
+    """A freshly initialised model of ``kind`` ("lstm" or "transformer") with ``config``.
+
+    ``token_ticks`` (the vocabulary's ``token_ticks()``) is what a Transformer with
+    ``bar_position`` counts metrical position with; a checkpoint carries its own.
+    """
     if kind == "lstm" and isinstance(config, LSTMConfig):
         from musicgen.models.lstm import LSTMModel
 
@@ -81,7 +87,10 @@ def build_model(kind: str, config: ModelConfig) -> "NextTokenModel":
     if kind == "transformer" and isinstance(config, TransformerConfig):
         from musicgen.models.transformer import TransformerModel
 
-        return TransformerModel(config)
+        model = TransformerModel(config)
+        if token_ticks is not None:
+            model.set_token_ticks(token_ticks)
+        return model
     if kind not in MODEL_KINDS:
         raise ModelConfigError(f"unknown model kind {kind!r}: choose lstm or transformer")
     raise ModelConfigError(f"a {kind} model needs a {kind} config, got {type(config).__name__}")

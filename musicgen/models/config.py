@@ -84,6 +84,10 @@ class TransformerConfig:
     max_len: int = 512  # context length in tokens (longer generation slides the window)
     dropout: float = 0.1  # on embeddings, attention weights, residual branches
     pos_encoding: str = "learned"  # "learned" (a trained table) or "sinusoidal" (fixed)
+    # Add a learned embedding of the ticks since the last bar line (metrical position): the model
+    # is told where it is in the bar instead of summing durations through attention. Off in old
+    # checkpoints (the field's default); on in the presets.
+    bar_position: bool = False
 
     def __post_init__(self) -> None:
         _check_positive(self, "vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_len")
@@ -136,16 +140,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "tiny": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "max_len": 64,
                  "dropout": 0.0},
         "small": {"d_model": 64, "n_heads": 2, "n_layers": 2, "d_ff": 256, "max_len": 256,
-                  "dropout": 0.1},
+                  "dropout": 0.1, "bar_position": True},
         # Per-token cost is per-op overhead plus reading every weight from L3 once per token.
         # Side by side, one thread, busy machine (tokens/s): 4 x 256/1024 (3.3M) 580, 4 x 192/768
         # (1.9M) 1090, 3 x 192 1300, 4 x 160 1190, 4 x 128/512 (0.9M) 1530; the LSTM preset 2830.
         # Two idle threads run about 1.7x that (estimated from the idle runs), so 4 x 128 is the
         # size that clears 2000 with a margin (and matches the LSTM preset's parameter count).
         "cpu": {"d_model": 128, "n_heads": 4, "n_layers": 4, "d_ff": 512, "max_len": 512,
-                "dropout": 0.1},
+                "dropout": 0.1, "bar_position": True},
         "gpu": {"d_model": 512, "n_heads": 8, "n_layers": 8, "d_ff": 2048, "max_len": 1024,
-                "dropout": 0.1},
+                "dropout": 0.1, "bar_position": True},
     },
 }
 
