@@ -57,10 +57,9 @@ class KVCache:
     tokens: torch.Tensor  # (B, max_len) ids of the cached positions, re-encoded when sliding
     length: int  # valid positions (L)
     written: list[int] = field(default_factory=lambda: [0])  # shared high-water mark
-    # ticks since the last bar line after the last cached token, and whether that count is known
-    # (bar_position models; zeros / False otherwise)
-    bar_ticks: torch.Tensor | None = None  # (B,) long
-    bar_known: torch.Tensor | None = None  # (B,) bool
+    # the metrical-position bucket after the last cached token (bar_position models): 0 unknown,
+    # 1 + ticks since the bar line
+    bar_bucket: torch.Tensor | None = None  # (B,) long
 
     @property
     def batch_size(self) -> int:
@@ -75,8 +74,7 @@ class KVCache:
             tokens=self.tokens.clone(),
             length=self.length,
             written=[self.length],
-            bar_ticks=None if self.bar_ticks is None else self.bar_ticks.clone(),
-            bar_known=None if self.bar_known is None else self.bar_known.clone(),
+            bar_bucket=None if self.bar_bucket is None else self.bar_bucket.clone(),
         )
 
 
@@ -178,13 +176,14 @@ class TransformerModel(NextTokenModel):
         if self.config.bar_position:
             self.token_ticks.copy_(table.to(self.token_ticks.device))
 
-    def _bar_buckets(
-        self, ids: torch.Tensor, carry_ticks: torch.Tensor, carry_known: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Metrical-position buckets (B, T) after each token, and the count and flag after the last.
+    def _bar_buckets(self, ids: torch.Tensor, carry: torch.Tensor) -> torch.Tensor:
+        """Metrical-position buckets (B, T) after each token of ids, given the buckets (B,) before.
 
-        ``carry_*`` (B,) is the state before ``ids``: the ticks since the bar line and whether known.
+        Bucket 0 is "unknown", 1 + t is t ticks since the bar line (t clipped at MAX_BAR_TICKS:
+        clipping is absorbing, so summing first and clipping once equals clipping every step).
         """
+        if ids.size(1) == 1:  # a generation step: one lookup in the transition table
+            return self._bar_transitions()[carry, ids[:, 0]][:, None]
         table = self.token_ticks[ids]  # (B, T)
         reset = table < 0
         cum = table.clamp(min=0).cumsum(1)  # ticks up to and including each token
@@ -192,10 +191,22 @@ class TransformerModel(NextTokenModel):
         last = torch.where(reset, index, torch.full_like(index, -1)).cummax(1).values
         seen = last >= 0
         since = cum - cum.gather(1, last.clamp(min=0))  # restarting tokens have no ticks
-        ticks = torch.where(seen, since, carry_ticks[:, None] + cum)
+        carry_known = carry > 0
+        ticks = torch.where(seen, since, (carry - 1).clamp(min=0)[:, None] + cum)
         known = seen | carry_known[:, None]
-        buckets = torch.where(known, ticks.clamp(max=MAX_BAR_TICKS) + 1, torch.zeros_like(ticks))
-        return buckets, ticks[:, -1], known[:, -1]
+        return torch.where(known, ticks.clamp(max=MAX_BAR_TICKS) + 1, torch.zeros_like(ticks))
+
+    def _bar_transitions(self) -> torch.Tensor:
+        """(MAX_BAR_TICKS + 2, V): the bucket after token v from bucket b (cached per table)."""
+        table = self.token_ticks
+        key = (table.data_ptr(), table._version, table.device)
+        if getattr(self, "_transitions_key", None) != key:
+            buckets = torch.arange(MAX_BAR_TICKS + 2, device=table.device)[:, None]  # (NB, 1)
+            after = (buckets - 1 + table.clamp(min=0)[None, :]).clamp(max=MAX_BAR_TICKS) + 1
+            after = torch.where(buckets == 0, 0, after)  # unknown stays unknown ...
+            self._transitions = torch.where(table[None, :] < 0, 1, after)  # ... until a restart
+            self._transitions_key = key
+        return self._transitions
 
     @property
     def max_context(self) -> int:
@@ -218,8 +229,8 @@ class TransformerModel(NextTokenModel):
         x = self.tok_embed(ids) + pos
         if self.config.bar_position:
             if bar is None:
-                zeros = torch.zeros(ids.size(0), dtype=torch.long, device=ids.device)
-                bar, _, _ = self._bar_buckets(ids, zeros, zeros.bool())
+                bar = self._bar_buckets(ids, torch.zeros(ids.size(0), dtype=torch.long,
+                                                         device=ids.device))
             x = x + self.bar_embed(bar)
         return self.drop(x)  # (B, T, C)
 
@@ -255,8 +266,7 @@ class TransformerModel(NextTokenModel):
                          for _ in range(c.n_layers)),
             tokens=torch.zeros((batch_size, c.max_len), dtype=torch.long, device=device),
             length=0,
-            bar_ticks=torch.zeros(batch_size, dtype=torch.long, device=device),
-            bar_known=torch.zeros(batch_size, dtype=torch.bool, device=device),
+            bar_bucket=torch.zeros(batch_size, dtype=torch.long, device=device),
         )
 
     def step(self, ids: torch.Tensor, state: KVCache) -> tuple[torch.Tensor, KVCache]:
@@ -283,10 +293,10 @@ class TransformerModel(NextTokenModel):
         if state.written[0] != state.length:
             state = state.copy()  # its buffers were written past it by an earlier step: fork
         past_len, end = state.length, state.length + ids.size(1)
-        bar_ticks, bar_known = state.bar_ticks, state.bar_known
-        buckets = None
+        bar_bucket, buckets = state.bar_bucket, None
         if self.config.bar_position:
-            buckets, bar_ticks, bar_known = self._bar_buckets(ids, bar_ticks, bar_known)
+            buckets = self._bar_buckets(ids, bar_bucket)
+            bar_bucket = buckets[:, -1]
         x = self._embed(ids, past_len, buckets)  # (B, T, C)
         for block, key_buffer, value_buffer in zip(self.blocks, state.keys, state.values):
             x = block.forward_cached(x, key_buffer, value_buffer, past_len)
@@ -294,7 +304,7 @@ class TransformerModel(NextTokenModel):
         state.tokens[:, past_len:end] = ids
         state.written[0] = end
         return logits, KVCache(state.keys, state.values, state.tokens, end, state.written,
-                               bar_ticks, bar_known)
+                               bar_bucket)
 
     def _slide(self, state: KVCache) -> KVCache:
         """Re-encode the last max_len // 2 cached tokens from position 0 (absolute positions)."""
@@ -311,8 +321,7 @@ class TransformerModel(NextTokenModel):
             tokens=state.tokens.index_select(0, index),
             length=state.length,
             written=[state.length],
-            bar_ticks=None if state.bar_ticks is None else state.bar_ticks.index_select(0, index),
-            bar_known=None if state.bar_known is None else state.bar_known.index_select(0, index),
+            bar_bucket=None if state.bar_bucket is None else state.bar_bucket.index_select(0, index),
         )
 
     @torch.no_grad()

@@ -52,13 +52,27 @@ def test_token_ticks_table_follows_the_vocabulary() -> None:
 def test_buckets_count_ticks_since_the_bar_line_in_a_real_tune() -> None:
     ids = jig_ids()
     model = bar_model()
-    zeros = torch.zeros(1, dtype=torch.long)
-    buckets, last, known = model._bar_buckets(torch.tensor([ids]), zeros, zeros.bool())
+    buckets = model._bar_buckets(torch.tensor([ids]), torch.zeros(1, dtype=torch.long))
     assert buckets[0].tolist() == counted_by_hand(ids)
     # every bar line of the 6/8 jig closes 36 ticks: the bucket just before it is 1 + 36
     before_bars = [buckets[0, k - 1].item() for k, i in enumerate(ids) if i == VOCAB.id("|")]
     assert before_bars[1:] and set(before_bars[1:]) == {37}
-    assert known.item()
+
+
+@pytest.mark.parametrize("start", [0, 1, 37, MAX_BAR_TICKS + 1])
+def test_one_token_steps_agree_with_the_whole_sequence_count(start: int) -> None:
+    """The transition table (generation) and the cumulative sums (training) give the same buckets."""
+    ids = jig_ids()[3:] + [VOCAB.id("D:48")] * 6  # runs past MAX_BAR_TICKS, then a bar line
+    ids.append(VOCAB.id("|"))
+    model = bar_model()
+    carry = torch.tensor([start])
+    whole = model._bar_buckets(torch.tensor([ids]), carry)[0].tolist()
+    stepped, bucket = [], carry
+    for i in ids:
+        bucket = model._bar_buckets(torch.tensor([[i]]), bucket)[:, 0]
+        stepped.append(bucket.item())
+    assert stepped == whole
+    assert MAX_BAR_TICKS + 1 in whole and whole[-1] == 1
 
 
 def test_a_window_cut_mid_tune_is_unknown_until_its_first_bar_line() -> None:
@@ -66,8 +80,7 @@ def test_a_window_cut_mid_tune_is_unknown_until_its_first_bar_line() -> None:
     cut = next(k for k, i in enumerate(ids) if i == VOCAB.id("|")) + 2  # just after a bar line
     window = ids[cut:]
     model = bar_model()
-    zeros = torch.zeros(1, dtype=torch.long)
-    buckets, _, _ = model._bar_buckets(torch.tensor([window]), zeros, zeros.bool())
+    buckets = model._bar_buckets(torch.tensor([window]), torch.zeros(1, dtype=torch.long))
     first_bar = window.index(VOCAB.id("|"))
     assert buckets[0, :first_bar].tolist() == [0] * first_bar
     assert buckets[0, first_bar].item() == 1
@@ -85,8 +98,7 @@ def test_stepping_with_the_cache_equals_forward_and_survives_reorder() -> None:
             logits.append(step_logits)
         torch.testing.assert_close(torch.cat(logits, 1), full, atol=1e-5, rtol=1e-5)
         swapped = model.reorder_state(state, torch.tensor([1, 0]))
-        assert swapped.bar_ticks.tolist() == state.bar_ticks.flip(0).tolist()
-        assert swapped.bar_known.tolist() == state.bar_known.flip(0).tolist()
+        assert swapped.bar_bucket.tolist() == state.bar_bucket.flip(0).tolist()
 
 
 def test_after_a_slide_the_logits_equal_forward_over_the_kept_window() -> None:
@@ -150,6 +162,5 @@ def test_a_meter_of_every_length_fits_the_table() -> None:
     melody = Melody.from_pitches([60] * 8, 48, meter=Meter(4, 1), key=Key(0, "major"))
     ids = VOCAB.encode(melody)
     model = bar_model()
-    zeros = torch.zeros(1, dtype=torch.long)
-    buckets, _, _ = model._bar_buckets(torch.tensor([ids]), zeros, zeros.bool())
+    buckets = model._bar_buckets(torch.tensor([ids]), torch.zeros(1, dtype=torch.long))
     assert buckets.max().item() == MAX_BAR_TICKS + 1 < model.bar_embed.num_embeddings
