@@ -69,7 +69,8 @@ def card(stem: Path, meta: dict, m: dict, note: str) -> str:
         f" {size_mb:.1f} MB",
         f"- Training: `{json.dumps({k: v for k, v in meta['training'].items() if v is not None})}`",
         f"- Steps {m.get('steps')}, epochs {m.get('epochs')}, wall time {meta['wall_time_s'] / 60:.1f} min"
-        f" on {meta['hardware']} (torch {meta['torch_version']}), no GPU",
+        f" on {meta['hardware']} (torch {meta['torch_version']})"
+        + ("" if "NVIDIA" in meta["hardware"] or "GPU" in meta["hardware"] else ", no GPU"),
         "",
         "## Bits per note (lower is better)",
         "",
@@ -144,6 +145,8 @@ def main() -> None:
     parser.add_argument("--test", type=Path, required=True, help="evaluate --json on the test split")
     parser.add_argument("--val", type=Path, required=True, help="evaluate --json --no-music on val")
     parser.add_argument("--note", default="", help="one line on how the files came to checkpoints/")
+    parser.add_argument("--selection", type=Path,
+                        help="a Markdown file on how the settings were chosen (validation only)")
     parser.add_argument("--limits", type=Path, help="a Markdown file of known limits to append")
     args = parser.parse_args()
     json_path = args.stem.with_suffix(".json")
@@ -151,6 +154,9 @@ def main() -> None:
     meta["metrics"] = update_metrics(meta, json.loads(args.test.read_text()), json.loads(args.val.read_text()))
     atomic_write_text(json_path, json.dumps(meta, indent=2) + "\n")
     text = card(args.stem, meta, meta["metrics"], args.note)
+    if args.selection:
+        text += ("\n## How the settings were chosen (validation split only)\n\n"
+                 + args.selection.read_text(encoding="utf-8"))
     if args.limits:
         text += "\n## Known limits\n\n" + args.limits.read_text(encoding="utf-8")
     atomic_write_text(args.stem.with_suffix(".md"), text)

@@ -80,3 +80,15 @@ def test_recorded_oneills_test_figure_is_what_evaluation_measures(
     recorded = metadata(name)["metrics"]["test_per_collection"]["oneills1850"]
     assert int(scores.notes.sum()) == recorded["notes"]
     assert scores.bits_per_note == pytest.approx(recorded["bits_per_note"], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_readme_results_table_states_the_recorded_figures(name: str) -> None:
+    readme = (CHECKPOINTS.parent / "README.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| {re.escape(name)} [^\n]*", readme, re.MULTILINE)
+    assert row, f"no row for {name} in the README's results table"
+    metrics = metadata(name)["metrics"]
+    for key in ("test_bits_per_note", "test_oneills_ryans_bits_per_note"):
+        assert f"{metrics[key]:.3f}" in row.group(0), key
+    ngram = re.search(r"^\| Kneser-Ney 16-gram [^\n]*", readme, re.MULTILINE)
+    assert ngram and f"{metrics['ngram_test_bits_per_note']:.3f}" in ngram.group(0)
