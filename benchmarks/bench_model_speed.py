@@ -20,13 +20,16 @@ import torch
 
 from musicgen.models import build_model, model_config
 
-VOCAB_SIZE = 150  # about the size of the folk vocabulary
+from musicgen.tokens import VOCAB
+
+VOCAB_SIZE = VOCAB.size
 
 
 def measure(kind: str, preset: str, batch: int, seed_tokens: int, tokens: int,
             repeats: int) -> dict:
     torch.manual_seed(0)
-    model = build_model(kind, model_config(kind, VOCAB_SIZE, preset)).eval()
+    model = build_model(kind, model_config(kind, VOCAB_SIZE, preset),
+                        token_ticks=VOCAB.token_ticks()).eval()
     seed = torch.randint(1, VOCAB_SIZE, (batch, seed_tokens))
     next_ids = torch.randint(1, VOCAB_SIZE, (batch, 1))
     best, prefill_s = 0.0, float("inf")

@@ -56,6 +56,8 @@ class TrainConfig:
                 problems.append(f"{name} must be at least 1")
         if self.lr is not None and not self.lr > 0:
             problems.append("the learning rate must be positive")
+        if not 0.0 <= self.weight_decay < float("inf"):
+            problems.append("the weight decay must be zero or positive")
         if self.minutes is not None and not self.minutes > 0:
             problems.append("the minutes budget must be positive")
         if self.max_seq_len is not None and self.max_seq_len < 1:

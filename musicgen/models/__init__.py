@@ -78,7 +78,9 @@ def build_model(
     """A freshly initialised model of ``kind`` ("lstm" or "transformer") with ``config``.
 
     ``token_ticks`` (the vocabulary's ``token_ticks()``) is what a Transformer with
-    ``bar_position`` counts metrical position with; a checkpoint carries its own.
+    ``bar_position`` counts metrical position with; a checkpoint carries its own. Without it the
+    table is all zeros and the bar embedding reads "unknown" everywhere (so pass it for any model
+    that will be trained or timed).
     """
     if kind == "lstm" and isinstance(config, LSTMConfig):
         from musicgen.models.lstm import LSTMModel

@@ -182,8 +182,10 @@ class TransformerModel(NextTokenModel):
         Bucket 0 is "unknown", 1 + t is t ticks since the bar line (t clipped at MAX_BAR_TICKS:
         clipping is absorbing, so summing first and clipping once equals clipping every step).
         """
-        if ids.size(1) == 1:  # a generation step: one lookup in the transition table
-            return self._bar_transitions()[carry, ids[:, 0]][:, None]
+        if ids.size(1) == 1:  # a generation step: the same count in a few element-wise ops
+            ticks = self.token_ticks[ids[:, 0]]  # (B,)
+            after = (carry + ticks).clamp(max=MAX_BAR_TICKS + 1)  # from bucket 1 + t to 1 + t + d
+            return torch.where(ticks < 0, 1, torch.where(carry > 0, after, 0))[:, None]
         table = self.token_ticks[ids]  # (B, T)
         reset = table < 0
         cum = table.clamp(min=0).cumsum(1)  # ticks up to and including each token
@@ -195,18 +197,6 @@ class TransformerModel(NextTokenModel):
         ticks = torch.where(seen, since, (carry - 1).clamp(min=0)[:, None] + cum)
         known = seen | carry_known[:, None]
         return torch.where(known, ticks.clamp(max=MAX_BAR_TICKS) + 1, torch.zeros_like(ticks))
-
-    def _bar_transitions(self) -> torch.Tensor:
-        """(MAX_BAR_TICKS + 2, V): the bucket after token v from bucket b (cached per table)."""
-        table = self.token_ticks
-        key = (table.data_ptr(), table._version, table.device)
-        if getattr(self, "_transitions_key", None) != key:
-            buckets = torch.arange(MAX_BAR_TICKS + 2, device=table.device)[:, None]  # (NB, 1)
-            after = (buckets - 1 + table.clamp(min=0)[None, :]).clamp(max=MAX_BAR_TICKS) + 1
-            after = torch.where(buckets == 0, 0, after)  # unknown stays unknown ...
-            self._transitions = torch.where(table[None, :] < 0, 1, after)  # ... until a restart
-            self._transitions_key = key
-        return self._transitions
 
     @property
     def max_context(self) -> int:

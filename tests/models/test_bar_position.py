@@ -164,3 +164,15 @@ def test_a_meter_of_every_length_fits_the_table() -> None:
     model = bar_model()
     buckets = model._bar_buckets(torch.tensor([ids]), torch.zeros(1, dtype=torch.long))
     assert buckets.max().item() == MAX_BAR_TICKS + 1 < model.bar_embed.num_embeddings
+
+
+def test_a_model_built_and_stepped_under_inference_mode_works() -> None:
+    """Inference tensors track no version counter: nothing on the step path may rely on one."""
+    ids = torch.tensor([jig_ids()[:30]])
+    with torch.inference_mode():
+        model = bar_model()
+        logits, state = model.step(ids[:, :5], model.init_state(1))
+        for t in range(5, ids.size(1)):
+            logits, state = model.step(ids[:, t : t + 1], state)
+        full, _ = model(ids)
+    torch.testing.assert_close(logits[:, 0], full[:, -1], atol=1e-5, rtol=1e-5)

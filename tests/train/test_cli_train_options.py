@@ -37,16 +37,19 @@ def test_set_changes_the_model_size_and_is_recorded(tmp_path):
     assert "--set d_model=24" in meta["command"]
 
 
-@pytest.mark.parametrize("bad, says", [
-    ("d_model", "expected FIELD=VALUE"),
-    ("colour=blue", "unknown transformer config field"),
-    ("d_model=wide", "d_model has the wrong type"),
+@pytest.mark.parametrize("bad, status, says", [
+    ("d_model", 2, "expected FIELD=VALUE"),  # argparse: bad usage
+    ("colour=blue", 1, "musicgen: error: unknown transformer config field(s): colour"),
+    ("d_model=wide", 1, "musicgen: error: config field d_model has the wrong type"),
+    ("vocab_size=10", 1, "musicgen: error: vocab_size comes from the vocabulary"),
+    ("kind=lstm", 1, "musicgen: error: unknown transformer config field(s): kind"),
+    ("preset=gpu", 1, "musicgen: error: unknown transformer config field(s): preset"),
 ])
-def test_bad_set_is_one_clear_error(tmp_path, bad, says):
+def test_bad_set_is_one_clear_error(tmp_path, bad, status, says):
     corpus = write_abc_corpus(tmp_path / "mine", count=12)
     done = _train(tmp_path, "--model", "transformer", "--corpus", str(corpus), "--preset", "tiny",
                   "--set", bad, "--epochs", "1", "--device", "cpu", "-o", str(tmp_path / "m"))
-    assert done.returncode in (1, 2)
+    assert done.returncode == status
     assert says in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "m.safetensors").exists()
@@ -57,3 +60,15 @@ def test_set_with_init_is_refused(tmp_path):
                   "--set", "hidden_dim=64", "-o", str(tmp_path / "m"))
     assert done.returncode == 1
     assert done.stderr.startswith("musicgen: error: --set sizes a new model")
+
+
+@pytest.mark.parametrize("decay", ["-1", "nan", "inf"])
+def test_bad_weight_decay_is_refused(tmp_path, decay):
+    corpus = write_abc_corpus(tmp_path / "mine", count=12)
+    done = _train(tmp_path, "--model", "lstm", "--corpus", str(corpus), "--preset", "tiny",
+                  "--weight-decay", decay, "--epochs", "1", "--device", "cpu",
+                  "-o", str(tmp_path / "m"))
+    assert done.returncode == 1
+    assert "musicgen: error: " in done.stderr and "weight decay must be zero or positive" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "m.safetensors").exists()
