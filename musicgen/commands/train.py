@@ -81,24 +81,6 @@ def _model_field(text: str) -> tuple[str, Any]:
     return name, value
 
 
-def _check_model_fields(config: Any) -> None:
-    """Build the model config the run will use; a --set name or value it refuses is one error."""
-    import dataclasses
-
-    from musicgen.models import ModelConfigError, model_config
-    from musicgen.models.config import config_class
-    from musicgen.tokens import VOCAB
-
-    if "vocab_size" in config.overrides:
-        raise ModelConfigError("vocab_size comes from the vocabulary and cannot be --set")
-    fields = {f.name for f in dataclasses.fields(config_class(config.model))} - {"vocab_size"}
-    unknown = sorted(set(config.overrides) - fields)
-    if unknown:
-        raise ModelConfigError(f"unknown {config.model} config field(s): {', '.join(unknown)} "
-                               f"(fields: {', '.join(sorted(fields))})")
-    model_config(config.model, VOCAB.size, config.preset, **config.overrides)
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -111,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
                             "fine-tunes, so use one or the other.")
     config = config_from_args(args)
     if not args.init and not args.resume:  # a bad --set fails before the corpus loads
-        _check_model_fields(config)
+        from musicgen.models import model_config
+        from musicgen.tokens import VOCAB
+
+        model_config(config.model, VOCAB.size, config.preset, **config.overrides)
     main_rank = os.environ.get("RANK", "0") == "0"
     corpus = load_corpus(args.corpus)
     bar = tqdm(total=0, unit="step", desc=f"training {args.model}", disable=not main_rank,

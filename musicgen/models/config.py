@@ -163,9 +163,17 @@ def config_class(kind: str) -> type[LSTMConfig] | type[TransformerConfig]:
     raise ModelConfigError(f"unknown model kind {kind!r}: choose lstm or transformer")
 
 
-def model_config(kind: str, vocab_size: int, preset: str = "cpu", **overrides: Any) -> ModelConfig:
-    """The named preset for ``kind`` sized for ``vocab_size``, with ``overrides`` applied."""
+def model_config(
+    kind: str, vocab_size: int, preset: str = "cpu", /, **overrides: Any
+) -> ModelConfig:
+    """The named preset for ``kind`` sized for ``vocab_size``, with ``overrides`` applied.
+
+    Overrides are field names only (the first three are positional, so ``kind=...`` is an unknown
+    field, not a clash); vocab_size comes from the vocabulary and cannot be overridden.
+    """
     config_class(kind)  # validates kind before PRESETS[kind] is read
+    if "vocab_size" in overrides:
+        raise ModelConfigError("vocab_size comes from the vocabulary and cannot be overridden")
     if preset not in PRESETS[kind]:
         raise ModelConfigError(
             f"unknown {kind} preset {preset!r}: choose one of {', '.join(PRESETS[kind])}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -13,7 +14,6 @@ from train_helpers import write_abc_corpus
 
 def _train(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env_dirs = {"MUSICGEN_DATA_DIR": str(tmp_path / "data"), "MUSICGEN_CACHE_DIR": str(tmp_path / "cache")}
-    import os
     return subprocess.run([sys.executable, "-m", "musicgen.cli", "train", *args],
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env_dirs, "OMP_NUM_THREADS": "1"})
@@ -41,7 +41,7 @@ def test_set_changes_the_model_size_and_is_recorded(tmp_path):
     ("d_model", 2, "expected FIELD=VALUE"),  # argparse: bad usage
     ("colour=blue", 1, "musicgen: error: unknown transformer config field(s): colour"),
     ("d_model=wide", 1, "musicgen: error: config field d_model has the wrong type"),
-    ("vocab_size=10", 1, "musicgen: error: vocab_size comes from the vocabulary"),
+    ("vocab_size=10", 1, "musicgen: error: vocab_size comes from the vocabulary and cannot be"),
     ("kind=lstm", 1, "musicgen: error: unknown transformer config field(s): kind"),
     ("preset=gpu", 1, "musicgen: error: unknown transformer config field(s): preset"),
 ])
