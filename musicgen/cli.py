@@ -12,7 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from musicgen.errors import MusicGenError
+from musicgen.errors import MusicGenError, UsageError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code = _module(args.command).run(args)
+    except UsageError as exc:  # a bad option value: bad usage, as argparse's own errors
+        print(f"musicgen: error: {exc}", file=sys.stderr)
+        return 2
     except MusicGenError as exc:
         print(f"musicgen: error: {exc}", file=sys.stderr)
         return 1

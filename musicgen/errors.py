@@ -12,6 +12,8 @@ __all__ = [
     "CorpusError",
     "TrainingError",
     "GenerationError",
+    "SettingsError",
+    "UsageError",
     "PlaybackError",
     "Cancelled",
 ]
@@ -49,8 +51,23 @@ class TrainingError(MusicGenError):
     """Training cannot start or continue (bad options, nothing to resume...)."""
 
 
+class UsageError(MusicGenError):
+    """The command line was used wrongly (exit status 2, like argparse's own errors)."""
+
+
 class GenerationError(MusicGenError):
     """A continuation cannot be generated with the given seed and settings."""
+
+
+class SettingsError(GenerationError):
+    """A generation setting is out of range or of the wrong kind (a temperature of -1, zero bars).
+
+    ``setting`` names the field (``temperature``), so the CLI can name its option.
+    """
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class PlaybackError(MusicGenError):

@@ -2,11 +2,9 @@
 
 API map:
 
-- `GenerationConfig`: sampling settings and constraint switches (frozen, JSON-native).
-- `available_models(checkpoint_dir=None) -> list[ModelInfo]`: the model cards of the checkpoints in a
-  folder (default: the shipped ``checkpoints/``), read from their JSON only (no torch).
-- `load_generator(name_or_path) -> Generator`: ``"lstm"`` / ``"transformer"`` are the shipped models,
-  anything else a checkpoint path.
+- `GenerationConfig` (from `musicgen.generation`): every sampling choice, validated once.
+- `load_generator(name_or_path) -> Generator`: a model name or a checkpoint path, resolved by
+  `musicgen.library.resolve_checkpoint` (the library also lists the models a user can pick).
 - `continue_melody(seed, generator, config) -> list[Melody]`: one melody per variation, the seed
   followed by its continuation, in the seed's key, tempo, meter and pickup, ``seed_end_ticks`` at the
   seed's end and the provenance in ``metadata``.
@@ -14,7 +12,7 @@ API map:
 The seed goes through the vocabulary (`tokens.VOCAB`): transposed so its tonic is C (and by octaves
 into the pitch range when needed, with a warning), encoded with its meter (an unsupported meter is
 replaced by the nearest supported one, with a warning) and conditioned on in full; the continuation
-is decoded and transposed back. Both long calls take ``on_progress(fraction)`` and ``should_stop()``.
+is decoded and transposed back. Both long calls take ``on_progress(done, total, message)`` and ``should_stop()`` (`musicgen.progress`).
 """
 
 from __future__ import annotations
@@ -23,10 +21,11 @@ import os
 import secrets
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from musicgen.errors import Cancelled, CheckpointError, GenerationError
+from musicgen.errors import GenerationError
+from musicgen.generation import GenerationConfig
+from musicgen.library import ModelInfo, model_card, resolve_checkpoint
 from musicgen.melody import Melody, pitch_to_name
 from musicgen.tokens import (
     PITCH,
@@ -37,56 +36,9 @@ from musicgen.tokens import (
     nearest_supported_meter,
     tonic_shift,
 )
+from musicgen.progress import ProgressFn, StopFn, check_stop, report
 
-__all__ = [
-    "GenerationConfig",
-    "ModelInfo",
-    "Generator",
-    "MODEL_NAMES",
-    "DEFAULT_CHECKPOINT_DIR",
-    "available_models",
-    "resolve_model_path",
-    "load_generator",
-    "continue_melody",
-    "prepare_seed",
-]
-
-DEFAULT_CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-# The shipped models: the names the app and `--model` accept besides a path.
-MODEL_NAMES = {"lstm": "lstm-folk", "transformer": "transformer-folk"}
-
-ProgressCallback = Callable[[float], None]
-StopCallback = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class GenerationConfig:
-    """How to continue a seed: sampling settings and constraint switches."""
-
-    temperature: float = 1.0  # 0 is greedy; higher is more adventurous
-    top_k: int = 0  # sample among the k most likely tokens only (0: all)
-    top_p: float = 1.0  # sample among the fewest tokens holding this probability (1: all)
-    bars: int = 8  # bars to add after the seed (a seed ending mid-bar has that bar completed first)
-    variations: int = 1  # continuations sampled together
-    rng_seed: int | None = None  # None draws one and records it in the result's metadata
-    key_lock: bool = False  # only pitches of the seed's scale (mode-aware)
-    meter_constraint: bool = True  # every bar exactly the meter's length
-    grammar: bool = True  # only token sequences the vocabulary can decode
-    pitch_range: tuple[int, int] | None = None  # lowest and highest MIDI pitch, in the seed's key
-    stop_at_end: bool = False  # True lets a variation end early where the model ends the tune
-    max_notes: int | None = None  # also stop a variation after this many notes
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A model card: what the checkpoint's JSON says about it."""
-
-    name: str  # the checkpoint's file stem, e.g. "lstm-folk"
-    path: Path  # the .safetensors file
-    kind: str  # "lstm" or "transformer"
-    parameters: int | None  # trainable numbers
-    corpus: str | None  # the corpus it was trained on
-    bits_per_note: float | None  # its held-out quality (test split if measured, else validation)
+__all__ = ["GenerationConfig", "Generator", "load_generator", "continue_melody", "prepare_seed"]
 
 
 @dataclass(frozen=True)
@@ -103,69 +55,21 @@ class Generator:
 # --------------------------------------------------------------------------------------- models
 
 
-def available_models(checkpoint_dir: str | os.PathLike[str] | None = None) -> list[ModelInfo]:
-    """Model cards of the checkpoints in ``checkpoint_dir`` (default: the shipped ones), by name."""
-    from musicgen.checkpoint import read_checkpoint_metadata
-
-    folder = Path(checkpoint_dir) if checkpoint_dir is not None else DEFAULT_CHECKPOINT_DIR
-    cards = []
-    for tensors in sorted(folder.glob("*.safetensors")):
-        if tensors.name.endswith((".last.safetensors", ".state.safetensors")):
-            continue  # training leftovers, not models to offer
-        try:
-            cards.append(_card(tensors, read_checkpoint_metadata(tensors)))
-        except CheckpointError as exc:
-            warnings.warn(f"skipping {tensors.name}: {exc}", stacklevel=2)
-    return cards
-
-
-def _card(path: Path, document: dict) -> ModelInfo:
-    model = document.get("model", {})
-    corpus = document.get("corpus")
-    metrics = document.get("metrics") or {}
-    bits = metrics.get("test_bits_per_note", metrics.get("val_bits_per_note"))
-    return ModelInfo(
-        name=path.name[: -len(".safetensors")],
-        path=path,
-        kind=str(model.get("kind", "?")),
-        parameters=model.get("parameters"),
-        corpus=corpus.get("name") if isinstance(corpus, dict) else corpus,
-        bits_per_note=float(bits) if isinstance(bits, (int, float)) else None,
-    )
-
-
-def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
-    """The checkpoint file for a shipped model name ("lstm", "transformer") or a path."""
-    text = str(name_or_path)
-    if text in MODEL_NAMES:
-        return DEFAULT_CHECKPOINT_DIR / f"{MODEL_NAMES[text]}.safetensors"
-    path = Path(text).expanduser()
-    return path if path.suffix in (".safetensors", ".json") else path.with_name(path.name + ".safetensors")
-
-
 def load_generator(
     name_or_path: str | os.PathLike[str],
     *,
-    on_progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> Generator:
-    """Load a shipped model by name or a checkpoint by path, checked against the vocabulary."""
+    """Load a model by name or a checkpoint by path, checked against the vocabulary."""
     from musicgen.checkpoint import load_checkpoint
 
-    path = resolve_model_path(name_or_path)
-    if str(name_or_path) in MODEL_NAMES and not path.exists():
-        raise CheckpointError(
-            f"The shipped {name_or_path} model is missing ({path}); train one with "
-            f"'musicgen train --model {name_or_path} -o {path}' or pass a checkpoint path."
-        )
-    if should_stop is not None and should_stop():
-        raise Cancelled("loading the model was cancelled")
-    if on_progress is not None:
-        on_progress(0.0)
+    path = resolve_checkpoint(name_or_path)
+    check_stop(should_stop, "loading the model")
+    report(on_progress, 0, 1, f"loading {path.stem}")
     model, metadata = load_checkpoint(path, expected_tokens=list(VOCAB.tokens))
-    if on_progress is not None:
-        on_progress(1.0)
-    card = _card(path.with_suffix(".safetensors"), metadata)
+    report(on_progress, 1, 1, f"loaded {path.stem}")
+    card = model_card(path, metadata)
     return Generator(name=card.name, kind=model.kind, model=model, metadata=metadata, card=card)
 
 
@@ -214,8 +118,6 @@ def _banned_pitch_ids(seed: Melody, shift: int, config: GenerationConfig) -> set
         allowed &= set(VOCAB.pitch_ids_in_mode(seed.key.mode))
     if config.pitch_range is not None:
         low, high = config.pitch_range
-        if not 0 <= low <= high <= 127:
-            raise GenerationError(f"The pitch range {low}-{high} is not two MIDI pitches, low to high.")
         allowed &= set(VOCAB.pitch_ids_between(low + shift, high + shift))
     if not allowed:
         raise GenerationError(
@@ -232,8 +134,8 @@ def continue_melody(
     generator: Generator,
     config: GenerationConfig = GenerationConfig(),
     *,
-    on_progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[Melody]:
     """Continue ``seed`` ``config.variations`` times; see the module docstring."""
     import torch
@@ -245,7 +147,9 @@ def continue_melody(
     start = GrammarTracker.from_melody(VOCAB, adapted, meter_constraint=config.meter_constraint)
     mid_bar = start.expect != "bar"  # the continuation completes the seed's last bar first
     rng_seed = config.rng_seed if config.rng_seed is not None else secrets.randbelow(2**31)
-    sampling = _sampling_config(config, bars=config.bars + (1 if mid_bar else 0))
+    if config.bars is None:
+        raise GenerationError("A continuation needs a number of bars.")
+    sampling = config.replace(bars=config.bars + (1 if mid_bar else 0), max_tokens=None)
     rows = generate_ids(
         generator.model,
         seed_ids,
@@ -263,23 +167,6 @@ def continue_melody(
     ]
 
 
-def _sampling_config(config: GenerationConfig, *, bars: int) -> Any:
-    from musicgen.sampling import SamplingConfig
-
-    if config.bars < 1:
-        raise GenerationError(f"The number of bars must be at least 1, got {config.bars}.")
-    return SamplingConfig(
-        temperature=config.temperature,
-        top_k=config.top_k,
-        top_p=config.top_p,
-        variations=config.variations,
-        max_bars=bars,
-        max_notes=config.max_notes,
-        max_tokens=bars * 100 + 16,  # a 4/2 bar of sixteenths with a tie each is under 100 tokens
-        stop_at_end=config.stop_at_end,
-    )
-
-
 def _assemble(seed: Melody, seed_ids: list[int], row: list[int], shift: int) -> Melody:
     """The seed (exactly as given) followed by the decoded continuation, boundary marked."""
     full = VOCAB.decode(seed_ids + row, transpose=-shift)
@@ -289,18 +176,4 @@ def _assemble(seed: Melody, seed_ids: list[int], row: list[int], shift: int) -> 
 
 
 def _provenance(generator: Generator, config: GenerationConfig, rng_seed: int) -> dict[str, object]:
-    items: dict[str, object] = {
-        "model": generator.name,
-        "temperature": config.temperature,
-        "top_k": config.top_k,
-        "top_p": config.top_p,
-        "rng_seed": rng_seed,
-        "bars": config.bars,
-        "key_lock": config.key_lock,
-        "meter_constraint": config.meter_constraint,
-    }
-    if not config.grammar:
-        items["grammar"] = False
-    if config.pitch_range is not None:
-        items["pitch_range"] = f"{config.pitch_range[0]}-{config.pitch_range[1]}"
-    return items
+    return {"model": generator.name, **config.provenance(rng_seed)}

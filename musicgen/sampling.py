@@ -20,62 +20,22 @@ generator seed give the same ids on the same machine.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Any, Callable, Collection, Sequence
+from typing import Any, Collection, Sequence
 
 import torch
 
-from musicgen.errors import Cancelled, GenerationError
+from musicgen.errors import GenerationError
+from musicgen.generation import GenerationConfig
+from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.tokens import BAR, BOS, EOS, PAD, PITCH, TIE, VOCAB, GrammarTracker, Vocabulary
 
-__all__ = [
-    "SamplingConfig",
-    "generate_ids",
-    "filter_logits",
-    "choose_next",
-    "ConstraintMasks",
-    "ProgressCallback",
-    "StopCallback",
-]
-
-ProgressCallback = Callable[[float], None]
-StopCallback = Callable[[], bool]
+__all__ = ["generate_ids", "filter_logits", "choose_next", "ConstraintMasks", "SAMPLING_THREADS"]
 
 _PROGRESS_EVERY = 8  # steps between on_progress calls
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    """How to pick each next token and when a row stops."""
-
-    temperature: float = 1.0  # softmax temperature; 0 means greedy (always the most likely id)
-    top_k: int = 0  # keep only the k most likely ids (0 keeps all)
-    top_p: float = 1.0  # nucleus: the fewest ids whose probability reaches top_p (1 keeps all)
-    variations: int = 1  # rows sampled together as one batch
-    max_bars: int | None = 8  # a row stops after this many bar lines (None: no bar limit)
-    max_notes: int | None = None  # a row stops after this many notes (ties not counted twice)
-    max_tokens: int = 4096  # hard limit per row, whatever else happens
-    stop_at_end: bool = True  # a row stops at <eos>; False forbids <eos> so length limits decide
-    use_cache: bool = True  # False recomputes the whole context every step (benchmarks only)
-    # torch intra-op threads while sampling, restored afterwards (0 keeps torch's setting). One:
-    # a step's matrices are too small to split, and on a busy machine a second spinning thread
-    # made each step 20-50x slower (measured on the 2-core build machine).
-    threads: int = 1
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.temperature >= 0, f"temperature must be 0 or more, got {self.temperature}"),
-            (self.top_k >= 0, f"top-k must be 0 or more, got {self.top_k}"),
-            (0 < self.top_p <= 1, f"top-p must be in (0, 1], got {self.top_p}"),
-            (self.variations >= 1, f"variations must be at least 1, got {self.variations}"),
-            (self.max_bars is None or self.max_bars >= 1, f"bars must be at least 1, got {self.max_bars}"),
-            (self.max_notes is None or self.max_notes >= 1, f"notes must be at least 1, got {self.max_notes}"),
-            (self.max_tokens >= 1, f"max_tokens must be at least 1, got {self.max_tokens}"),
-            (self.threads >= 0, f"threads must be 0 or more, got {self.threads}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise GenerationError(message)
+# torch intra-op threads while sampling, restored afterwards. One: a step's matrices are too small
+# to split, and on a busy machine a second spinning thread made each step 20-50x slower (measured on
+# the 2-core build machine).
+SAMPLING_THREADS = 1
 
 
 class ConstraintMasks:
@@ -156,7 +116,7 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
 
 
 def choose_next(
-    logits: torch.Tensor, config: SamplingConfig, rng: torch.Generator | None
+    logits: torch.Tensor, config: GenerationConfig, rng: torch.Generator | None
 ) -> torch.Tensor:
     """Next ids (B,) from masked logits (B, V): argmax at temperature 0, else a filtered sample.
 
@@ -186,7 +146,7 @@ class _Row:
         self.done = False
         self.last_kind = -1
 
-    def take(self, token_id: int, kinds: tuple[int, ...], config: SamplingConfig) -> None:
+    def take(self, token_id: int, kinds: tuple[int, ...], config: GenerationConfig) -> None:
         kind = kinds[token_id]
         self.ids.append(token_id)
         if self.tracker is not None:
@@ -198,57 +158,64 @@ class _Row:
         self.last_kind = kind
         self.done = (
             (kind == EOS)
-            or (config.max_bars is not None and self.bars >= config.max_bars)
+            or (config.bars is not None and self.bars >= config.bars)
             or (config.max_notes is not None and self.notes >= config.max_notes and kind != PITCH)
-            or len(self.ids) >= config.max_tokens
+            or len(self.ids) >= config.token_limit
         )
 
-    def progress(self, config: SamplingConfig) -> float:
+    def progress(self, config: GenerationConfig) -> float:
         if self.done:
             return 1.0
-        if config.max_bars is not None:
-            return self.bars / config.max_bars
+        if config.bars is not None:
+            return self.bars / config.bars
         if config.max_notes is not None:
             return self.notes / config.max_notes
-        return len(self.ids) / config.max_tokens
+        return len(self.ids) / config.token_limit
 
 
 def generate_ids(
     model: Any,
     seed_ids: Sequence[int],
-    config: SamplingConfig,
+    config: GenerationConfig,
     *,
     tracker: GrammarTracker | None = None,
     banned_ids: Collection[int] = (),
     rng: torch.Generator | None = None,
     vocab: Vocabulary = VOCAB,
-    on_progress: ProgressCallback | None = None,
-    should_stop: StopCallback | None = None,
+    use_cache: bool = True,
+    threads: int = SAMPLING_THREADS,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[list[int]]:
     """Continue ``seed_ids`` K = ``config.variations`` times; the sampled ids of each row.
 
-    ``tracker`` is the grammar state after the seed (copied per row; None samples without the
-    grammar); ``banned_ids`` are never sampled where the grammar leaves another choice. Raises
-    `Cancelled` within one step of ``should_stop()`` turning true.
+    A row stops after ``config.bars`` bar lines, ``config.max_notes`` notes, ``config.token_limit``
+    tokens, or at the end token when ``config.stop_at_end``. ``tracker`` is the grammar state after
+    the seed (copied per row; None samples without the grammar); ``banned_ids`` are never sampled
+    where the grammar leaves another choice. ``use_cache=False`` recomputes the whole context every
+    step (benchmarks only); ``threads`` 0 keeps torch's setting. Raises `Cancelled` within one step
+    of ``should_stop()`` turning true.
     """
     if not seed_ids:
         raise GenerationError("the seed holds no tokens to continue")
     masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end)
     rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(config.variations)]
-    was_training, threads = model.training, torch.get_num_threads()
+    was_training, torch_threads = model.training, torch.get_num_threads()
     # Changing torch's thread count rebuilds its thread pool while holding the GIL (a stall the
     # app's window feels), so only change it when it differs.
-    switch_threads = bool(config.threads) and config.threads != threads
+    switch_threads = bool(threads) and threads != torch_threads
     model.eval()
     if switch_threads:
-        torch.set_num_threads(config.threads)
+        torch.set_num_threads(threads)
     try:
         with torch.inference_mode():
-            _sample_loop(model, list(seed_ids), config, rows, masks, rng, vocab, on_progress, should_stop)
+            step = _CachedStepper(model, list(seed_ids), len(rows)) if use_cache \
+                else _RecomputeStepper(model, list(seed_ids), len(rows))
+            _sample_loop(step, config, rows, masks, rng, vocab, on_progress, should_stop)
     finally:
         model.train(was_training)
         if switch_threads:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(torch_threads)
     return [row.ids for row in rows]
 
 
@@ -262,23 +229,20 @@ def _row_masks(rows: list[_Row], masks: ConstraintMasks) -> torch.Tensor:
 
 
 def _sample_loop(
-    model: Any,
-    seed: list[int],
-    config: SamplingConfig,
+    step: _CachedStepper | _RecomputeStepper,
+    config: GenerationConfig,
     rows: list[_Row],
     masks: ConstraintMasks,
     rng: torch.Generator | None,
     vocab: Vocabulary,
-    on_progress: ProgressCallback | None,
-    should_stop: StopCallback | None,
+    on_progress: ProgressFn | None,
+    should_stop: StopFn | None,
 ) -> None:
     k = len(rows)
-    step = _CachedStepper(model, seed, k) if config.use_cache else _RecomputeStepper(model, seed, k)
     logits = step.first_logits()  # (K, V)
     kinds, pad = vocab.kinds, vocab.pad_id
-    for count in range(config.max_tokens):
-        if should_stop is not None and should_stop():
-            raise Cancelled("generation was cancelled")
+    for count in range(config.token_limit):
+        check_stop(should_stop, "generation")
         chosen = choose_next(logits + _row_masks(rows, masks), config, rng)  # (K,)
         fed, any_done = [], False
         for row, token_id in zip(rows, chosen.tolist()):
@@ -289,7 +253,7 @@ def _sample_loop(
             row.take(token_id, kinds, config)
             fed.append(token_id)
         if on_progress is not None and (count % _PROGRESS_EVERY == 0 or all(r.done for r in rows)):
-            on_progress(sum(r.progress(config) for r in rows) / k)
+            report(on_progress, sum(r.progress(config) for r in rows) / k, 1.0, "generating")
         if all(row.done for row in rows):
             return
         logits = step(torch.tensor(fed) if any_done else chosen)

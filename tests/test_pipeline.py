@@ -11,14 +11,9 @@ import pytest
 
 from musicgen.errors import Cancelled, CheckpointError, GenerationError
 from musicgen.melody import Key, Melody, Meter, Note
+from musicgen.library import ModelInfo, available_models
+from musicgen.pipeline import GenerationConfig, continue_melody, load_generator
 from musicgen.tokens import VOCAB
-from musicgen.pipeline import (
-    GenerationConfig,
-    ModelInfo,
-    available_models,
-    continue_melody,
-    load_generator,
-)
 
 KINDS = ("lstm", "transformer")
 
@@ -53,7 +48,7 @@ def bar_lengths(melody: Melody) -> list[int]:
 
 def test_available_models_reads_cards_without_torch(tiny_checkpoints):
     folder = tiny_checkpoints["lstm"].parent
-    code = ("import sys, json; from musicgen.pipeline import available_models; "
+    code = ("import sys, json; from musicgen.library import available_models; "
             f"cards = available_models({str(folder)!r}); "
             "print(json.dumps([[c.name, c.kind, c.parameters] for c in cards])); "
             "print('torch' in sys.modules)")
@@ -245,7 +240,7 @@ def test_progress_is_reported(generators):
     seen: list[float] = []
     continue_melody(jig(), generators["lstm"], GenerationConfig(bars=4, variations=2,
                                                                 stop_at_end=False),
-                    on_progress=seen.append)
+                    on_progress=lambda done, total, message: seen.append(done / total))
     assert seen[-1] == pytest.approx(1.0)
 
 

@@ -10,7 +10,8 @@ import torch
 from musicgen.checkpoint import load_checkpoint
 from musicgen.errors import Cancelled, GenerationError
 from musicgen.melody import Key, Melody, Meter
-from musicgen.sampling import SamplingConfig, choose_next, filter_logits, generate_ids
+from musicgen.generation import GenerationConfig
+from musicgen.sampling import choose_next, filter_logits, generate_ids
 from musicgen.tokens import BAR, DUR, EOS, PITCH, VOCAB, GrammarTracker
 
 KINDS = ("lstm", "transformer")
@@ -32,7 +33,14 @@ def tracker() -> GrammarTracker:
     return GrammarTracker.from_melody(VOCAB, SEED)
 
 
-def sample(model, config: SamplingConfig, rng_seed: int = 0, **kwargs) -> list[list[int]]:
+def sampling_config(max_bars: int | None = 8, max_tokens: int = 4096, stop_at_end: bool = True,
+                    **settings) -> GenerationConfig:
+    """The one GenerationConfig with the limits these sampler tests were written for: a row stops
+    at the end token, and runs to 4096 tokens unless bars or notes stop it first."""
+    return GenerationConfig(bars=max_bars, max_tokens=max_tokens, stop_at_end=stop_at_end, **settings)
+
+
+def sample(model, config: GenerationConfig, rng_seed: int = 0, **kwargs) -> list[list[int]]:
     return generate_ids(model, seed_ids(), config, tracker=kwargs.pop("tracker", tracker()),
                         rng=torch.Generator().manual_seed(rng_seed), **kwargs)
 
@@ -58,7 +66,7 @@ def test_top_p_keeps_the_smallest_nucleus_reaching_p():
 def test_draws_follow_the_tempered_softmax_and_never_a_masked_id(temperature):
     probs = torch.tensor([0.5, 0.3, 0.15, 0.05, 0.0])
     logits = probs.log().expand(40000, -1)  # the last id is -inf: forbidden
-    drawn = choose_next(logits, SamplingConfig(temperature=temperature), torch.Generator().manual_seed(3))
+    drawn = choose_next(logits, GenerationConfig(temperature=temperature), torch.Generator().manual_seed(3))
     counts = torch.bincount(drawn, minlength=5).float() / drawn.numel()
     expected = probs ** (1 / temperature)
     expected /= expected.sum()
@@ -67,10 +75,10 @@ def test_draws_follow_the_tempered_softmax_and_never_a_masked_id(temperature):
 
 
 @pytest.mark.parametrize("field, value", [("temperature", -1.0), ("top_k", -1), ("top_p", 0.0),
-                                          ("top_p", 1.5), ("variations", 0), ("max_bars", 0)])
+                                          ("top_p", 1.5), ("variations", 0), ("bars", 0)])
 def test_bad_settings_are_refused(field, value):
     with pytest.raises(GenerationError):
-        SamplingConfig(**{field: value})
+        GenerationConfig(**{field: value})
 
 
 # ------------------------------------------------------------------------------- reproducibility
@@ -78,24 +86,24 @@ def test_bad_settings_are_refused(field, value):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_same_rng_seed_gives_the_same_ids(models, kind):
-    config = SamplingConfig(max_bars=4, variations=3)
+    config = sampling_config(max_bars=4, variations=3)
     assert sample(models[kind], config, 11) == sample(models[kind], config, 11)
     assert sample(models[kind], config, 11) != sample(models[kind], config, 12)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_top_k_one_is_greedy(models, kind):
-    greedy = sample(models[kind], SamplingConfig(temperature=0, max_bars=4), 1)
-    top1 = sample(models[kind], SamplingConfig(temperature=1.0, top_k=1, max_bars=4), 2)
+    greedy = sample(models[kind], sampling_config(temperature=0, max_bars=4), 1)
+    top1 = sample(models[kind], sampling_config(temperature=1.0, top_k=1, max_bars=4), 2)
     assert greedy == top1
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_cached_batched_state_matches_full_recompute(models, kind):
     """The KV cache / LSTM state path gives the same greedy ids as running forward every step."""
-    cached = sample(models[kind], SamplingConfig(temperature=0, max_bars=3, variations=2))
-    recomputed = sample(models[kind], SamplingConfig(temperature=0, max_bars=3, variations=2,
-                                                     use_cache=False))
+    cached = sample(models[kind], sampling_config(temperature=0, max_bars=3, variations=2))
+    recomputed = sample(models[kind], sampling_config(temperature=0, max_bars=3, variations=2),
+                        use_cache=False)
     assert cached == recomputed
     assert cached[0] == cached[1]  # greedy rows of one batch agree
 
@@ -104,7 +112,7 @@ def test_cached_batched_state_matches_full_recompute(models, kind):
 def test_higher_temperature_gives_more_diverse_variations(models, kind):
     def distinct(temperature: float) -> tuple[int, int]:
         """(different tokens used, different variations) among 16 variations of 24 tokens."""
-        config = SamplingConfig(temperature=temperature, max_bars=None, max_tokens=24, variations=16)
+        config = sampling_config(temperature=temperature, max_bars=None, max_tokens=24, variations=16)
         rows = sample(models[kind], config, 5)
         return len({t for row in rows for t in row}), len({tuple(row) for row in rows})
 
@@ -116,7 +124,7 @@ def test_higher_temperature_gives_more_diverse_variations(models, kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_variations_differ(models, kind):
-    rows = sample(models[kind], SamplingConfig(max_bars=4, variations=4), 3)
+    rows = sample(models[kind], sampling_config(max_bars=4, variations=4), 3)
     assert len({tuple(row) for row in rows}) == 4
 
 
@@ -141,7 +149,7 @@ def bar_lengths(rows: list[list[int]], start: GrammarTracker) -> list[int]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_meter_constraint_makes_every_bar_exact(models, kind):
     start = tracker()
-    rows = sample(models[kind], SamplingConfig(temperature=1.5, max_bars=6, variations=24), 8,
+    rows = sample(models[kind], sampling_config(temperature=1.5, max_bars=6, variations=24), 8,
                   tracker=start)
     lengths = bar_lengths(rows, start)
     assert len(lengths) >= 24 * 3
@@ -150,7 +158,7 @@ def test_meter_constraint_makes_every_bar_exact(models, kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_constrained_sample_decodes_to_the_grammar(models, kind):
-    rows = sample(models[kind], SamplingConfig(temperature=2.0, max_bars=4, variations=16), 4)
+    rows = sample(models[kind], sampling_config(temperature=2.0, max_bars=4, variations=16), 4)
     for row in rows:
         check = tracker()
         for token in row:
@@ -162,7 +170,7 @@ def test_every_constrained_sample_decodes_to_the_grammar(models, kind):
 def test_banned_pitches_are_never_sampled(models, kind):
     allowed = set(VOCAB.pitch_ids_in_mode("major")) & set(VOCAB.pitch_ids_between(60, 72))
     banned = set(VOCAB.ids_of_kind(PITCH)) - allowed
-    rows = sample(models[kind], SamplingConfig(temperature=2.0, max_bars=4, variations=16), 6,
+    rows = sample(models[kind], sampling_config(temperature=2.0, max_bars=4, variations=16), 6,
                   banned_ids=banned)
     pitches = [t for row in rows for t in row if VOCAB.kinds[t] == PITCH]
     assert pitches and set(pitches) <= allowed
@@ -170,7 +178,7 @@ def test_banned_pitches_are_never_sampled(models, kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_without_the_grammar_the_model_samples_freely(models, kind):
-    rows = sample(models[kind], SamplingConfig(temperature=3.0, max_bars=None, max_tokens=40,
+    rows = sample(models[kind], sampling_config(temperature=3.0, max_bars=None, max_tokens=40,
                                                variations=8, stop_at_end=False), 2, tracker=None)
     kinds_seen = {VOCAB.kinds[t] for row in rows for t in row}
     assert len(kinds_seen) >= 3
@@ -178,7 +186,7 @@ def test_without_the_grammar_the_model_samples_freely(models, kind):
 
 
 def test_note_limit_and_no_end_token(models):
-    rows = sample(models["lstm"], SamplingConfig(max_bars=None, max_notes=10, variations=4,
+    rows = sample(models["lstm"], sampling_config(max_bars=None, max_notes=10, variations=4,
                                                  stop_at_end=False), 9)
     for row in rows:
         assert EOS not in row
@@ -214,15 +222,15 @@ def test_cancel_stops_within_one_step(models, kind):
         return asked["n"] > 5
 
     with pytest.raises(Cancelled):
-        sample(spy, SamplingConfig(max_bars=50, stop_at_end=False), 0, should_stop=should_stop)
+        sample(spy, sampling_config(max_bars=50, stop_at_end=False), 0, should_stop=should_stop)
     assert spy.steps <= 6  # the prefill and at most five single-token steps
     assert asked["n"] == 6
 
 
 def test_progress_rises_to_one(models):
     seen: list[float] = []
-    sample(models["transformer"], SamplingConfig(max_bars=4, variations=2, stop_at_end=False), 0,
-           on_progress=seen.append)
+    sample(models["transformer"], sampling_config(max_bars=4, variations=2, stop_at_end=False), 0,
+           on_progress=lambda done, total, message: seen.append(done / total))
     assert seen and seen[-1] == pytest.approx(1.0)
     assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:]))
     assert all(0.0 <= f <= 1.0 and not math.isnan(f) for f in seen)
@@ -231,20 +239,20 @@ def test_progress_rises_to_one(models):
 def test_training_mode_is_restored(models):
     model = models["lstm"]
     model.train()
-    sample(model, SamplingConfig(max_bars=1))
+    sample(model, sampling_config(max_bars=1))
     assert model.training
     model.eval()
 
 
 def test_empty_seed_is_refused(models):
     with pytest.raises(GenerationError):
-        generate_ids(models["lstm"], [], SamplingConfig())
+        generate_ids(models["lstm"], [], sampling_config())
 
 
 def test_torch_threads_are_restored(models):
     before = torch.get_num_threads()
     seen = []
-    sample(models["lstm"], SamplingConfig(max_bars=1, threads=1),
-           on_progress=lambda _: seen.append(torch.get_num_threads()))
+    sample(models["lstm"], sampling_config(max_bars=1), threads=1,
+           on_progress=lambda *_: seen.append(torch.get_num_threads()))
     assert seen and set(seen) == {1}
     assert torch.get_num_threads() == before

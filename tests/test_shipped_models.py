@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from musicgen.checkpoint import load_checkpoint
-from musicgen.corpus_parse import folk_sources
+from musicgen.corpus.sources import folk_sources
 from musicgen.io import read_melody
 from musicgen.pipeline import GenerationConfig, continue_melody, load_generator
 from musicgen.tokens import VOCAB
@@ -70,7 +70,7 @@ def test_recorded_oneills_test_figure_is_what_evaluation_measures(
 ) -> None:
     """Prepare O'Neill's alone (splits hash each tune, so its test tunes are the folk test tunes)."""
     from musicgen.corpus import load_corpus
-    from musicgen.likelihood import score_with_model
+    from musicgen.evaluate.likelihood import score_with_model
 
     monkeypatch.setenv("MUSICGEN_DATA_DIR", str(tmp_path / "data"))
     corpus = load_corpus(oneills_first_file().parent)

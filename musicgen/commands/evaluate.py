@@ -11,7 +11,8 @@ __all__ = ["add_arguments", "run", "format_report"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint (.safetensors, .json or stem)")
+    parser.add_argument("checkpoint", metavar="CKPT",
+                        help="lstm, transformer, a model's name, or a checkpoint (.safetensors, .json or stem)")
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
     parser.add_argument("--split", choices=("test", "val"), default="test", help="held-out tunes (default test)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -27,14 +28,16 @@ def run(args: argparse.Namespace) -> int:
 
     from musicgen.checkpoint import read_checkpoint_metadata
     from musicgen.corpus import load_corpus
-    from musicgen.errors import MusicGenError
+    from musicgen.errors import UsageError
     from musicgen.evaluate import evaluate_checkpoint
+    from musicgen.library import resolve_checkpoint
 
     if args.ngram_max_order < 2:
-        raise MusicGenError(f"--ngram-max-order must be 2 or more, got {args.ngram_max_order}")
+        raise UsageError(f"--ngram-max-order must be 2 or more, got {args.ngram_max_order}")
     if args.samples < 0:
-        raise MusicGenError(f"--samples must be 0 or more, got {args.samples}")
-    read_checkpoint_metadata(args.checkpoint)  # a bad checkpoint fails before the corpus loads
+        raise UsageError(f"--samples must be 0 or more, got {args.samples}")
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    read_checkpoint_metadata(checkpoint)  # a bad checkpoint fails before the corpus loads
     bar = tqdm(total=0, desc="evaluating", disable=args.json or not sys.stderr.isatty(), leave=False)
 
     def progress(done: int, total: int, message: str = "") -> None:
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         corpus = load_corpus(args.corpus)
-        report = evaluate_checkpoint(args.checkpoint, corpus, args.split, samples=args.samples,
+        report = evaluate_checkpoint(checkpoint, corpus, args.split, samples=args.samples,
                                      music=not args.no_music, on_progress=progress,
                                      ngram_orders=tuple(range(2, args.ngram_max_order + 1)))
     finally:

@@ -14,7 +14,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from musicgen.errors import GenerationError, WriteError
+from musicgen.errors import SettingsError, UsageError, WriteError
+from musicgen.generation import GenerationConfig
 from musicgen.melody import Melody
 
 __all__ = ["add_arguments", "run", "output_paths", "parse_pitch_range"]
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed-bars", type=int, metavar="N",
                         help="continue only the seed's first N bars (a pickup counts as one)")
     parser.add_argument("--model", default="lstm",
-                        help="lstm (default: the better shipped model), transformer, or a checkpoint path")
+                        help="lstm (default: the better shipped model), transformer, a model's "
+                             "name, or a checkpoint path")
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="0 is greedy; higher is more adventurous (default 1.0)")
     parser.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens")
@@ -83,19 +85,17 @@ def _check_outputs(paths: list[Path]) -> None:
         raise WriteError(f"Cannot write {paths[0]}: the folder {folder} is not writable.")
 
 
-def _generation_config(args: argparse.Namespace):  # -> GenerationConfig
-    from musicgen.pipeline import GenerationConfig
-
-    for name, ok in (("--bars", args.bars >= 1), ("--variations", 1 <= args.variations <= 64),
-                     ("--temperature", args.temperature >= 0), ("--top-k", args.top_k >= 0),
-                     ("--top-p", 0 < args.top_p <= 1)):
-        if not ok:
-            raise GenerationError(f"The value of {name} is out of range (see musicgen generate --help).")
-    return GenerationConfig(
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, bars=args.bars,
-        variations=args.variations, rng_seed=args.rng_seed, key_lock=args.key_lock,
-        meter_constraint=not args.no_meter, pitch_range=args.pitch_range,
-    )
+def _generation_config(args: argparse.Namespace) -> GenerationConfig:
+    """The options as the one GenerationConfig; an out-of-range value is bad usage (exit 2)."""
+    try:
+        return GenerationConfig(
+            temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, bars=args.bars,
+            variations=args.variations, rng_seed=args.rng_seed, key_lock=args.key_lock,
+            meter_constraint=not args.no_meter, pitch_range=args.pitch_range,
+        )
+    except SettingsError as exc:
+        option = f"--{exc.setting.replace('_', '-')}: " if exc.setting else ""
+        raise UsageError(f"{option}{exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     seed = read_melody(args.seed, tune=args.tune, track=args.track)
     if args.seed_bars is not None:
         if args.seed_bars < 1:
-            raise GenerationError(f"--seed-bars must be 1 or more, not {args.seed_bars}")
+            raise UsageError(f"--seed-bars must be 1 or more, not {args.seed_bars}")
         seed = seed.first_bars(args.seed_bars)
     generator = load_generator(args.model)
     with warnings.catch_warnings(record=True) as caught:

@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """The TrainConfig the options describe."""
-    from musicgen.train_config import TrainConfig
+    from musicgen.train.config import TrainConfig
 
     epochs = args.epochs if args.epochs is not None else (100_000 if args.minutes else 30)
     return TrainConfig(
@@ -85,28 +85,31 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from musicgen.corpus import load_corpus
-    from musicgen.errors import Cancelled, MusicGenError
+    from musicgen.errors import Cancelled, MusicGenError, UsageError
     from musicgen.train import train
 
     if args.init and args.set:
-        raise MusicGenError("--set sizes a new model; --init keeps the size of the checkpoint it "
-                            "fine-tunes, so use one or the other.")
-    config = config_from_args(args)
-    if not args.init and not args.resume:  # a bad --set fails before the corpus loads
-        from musicgen.models import model_config
-        from musicgen.tokens import VOCAB
+        raise UsageError("--set sizes a new model; --init keeps the size of the checkpoint it "
+                         "fine-tunes, so use one or the other.")
+    try:  # bad option values are bad usage (exit 2), found before the corpus loads
+        config = config_from_args(args)
+        if not args.init and not args.resume:
+            from musicgen.models import model_config
+            from musicgen.tokens import VOCAB
 
-        model_config(config.model, VOCAB.size, config.preset, **config.overrides)
+            model_config(config.model, VOCAB.size, config.preset, **config.overrides)
+    except MusicGenError as exc:
+        raise UsageError(str(exc)) from exc
     main_rank = os.environ.get("RANK", "0") == "0"
     corpus = load_corpus(args.corpus)
-    bar = tqdm(total=0, unit="step", desc=f"training {args.model}", disable=not main_rank,
-               dynamic_ncols=True)
+    # tqdm's own clock and rate would count steps of a schedule whose length a minutes budget
+    # only fixes later; the message carries the run's elapsed and remaining time instead.
+    bar = tqdm(total=1, desc=f"training {args.model}", disable=not main_rank, dynamic_ncols=True,
+               bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}")
 
-    def show(p: Any) -> None:
-        bar.total, bar.n = p.total_steps, p.step
-        val = "-" if p.val_bits_per_note is None else f"{p.val_bits_per_note:.3f}"
-        bar.set_postfix(epoch=p.epoch, loss=f"{p.loss:.3f}", tok_s=f"{p.tokens_per_s:.0f}",
-                        val_bpn=val, refresh=True)
+    def show(done: float, total: float, message: str) -> None:
+        bar.total, bar.n = max(total, 1e-9), min(done, total)
+        bar.set_postfix_str(message, refresh=True)
 
     stop = _StopOnSignal()
     try:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
 
 from musicgen.errors import SeedError
+from musicgen.progress import ProgressFn, StopFn
 from musicgen.melody import Melody
 from musicgen.io.safety import MAX_TUNES
 from musicgen.io.types import ReadReport, ReportBuilder, TuneInfo, TuneResult
@@ -143,8 +143,8 @@ def read_abc_book(
     text: str,
     *,
     source_name: str,
-    on_progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[TuneResult]:
     """Parse every tune independently: a bad tune becomes a TuneResult with its error sentence."""
     tunes = split_tune_book(text)
@@ -159,7 +159,7 @@ def read_abc_book(
         except SeedError as exc:
             results.append(TuneResult(tune.info, error=str(exc)))
         if on_progress is not None:
-            on_progress(done + 1, len(tunes))
+            on_progress(done + 1, len(tunes), "reading tunes")
     return results
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Callable
 
 from musicgen.errors import SeedError
+from musicgen.progress import ProgressFn, StopFn
 from musicgen.melody import Melody
 from musicgen.io import sniff
 from musicgen.io.safety import read_input_bytes
@@ -123,8 +123,8 @@ def list_tracks(path: str | os.PathLike[str]) -> list[TrackInfo]:
 def read_tune_book(
     path: str | os.PathLike[str],
     *,
-    on_progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[TuneResult]:
     """Read every tune of a file, each independently; a bad tune carries its error sentence.
 
@@ -144,5 +144,5 @@ def read_tune_book(
     except SeedError as exc:
         result = TuneResult(TuneInfo(1, p.stem, None), error=str(exc))
     if on_progress is not None:
-        on_progress(1, 1)
+        on_progress(1, 1, "read")
     return [result]

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from musicgen.errors import Cancelled, PlaybackError
+from musicgen.progress import ProgressFn, StopFn, report
 from musicgen.melody import TICKS_PER_QUARTER, Melody
 
 if TYPE_CHECKING:
@@ -77,8 +78,8 @@ def play_on_port(
     tempo_bpm: float | None = None,
     program: int = 40,
     sleep: Callable[[float], None] = time.sleep,
-    on_progress: Callable[[float], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> None:
     """Send the melody to an open port in real time.
 
@@ -99,8 +100,7 @@ def play_on_port(
                 sounding.add(message.note)
             elif message.type == "note_off":
                 sounding.discard(message.note)
-            if on_progress is not None:
-                on_progress((k + 1) / len(events))
+            report(on_progress, k + 1, len(events), "playing")
     finally:
         import mido
 

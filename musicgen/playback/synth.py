@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from musicgen.errors import Cancelled, PlaybackError
+from musicgen.progress import ProgressFn, StopFn, report
 from musicgen.melody import TICKS_PER_QUARTER, Melody
 from musicgen.playback.voices import Voice, Waveform, midi_to_hz, waveform_for
 
@@ -131,14 +131,14 @@ def render_with_playhead(
     sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
     tempo_bpm: float | None = None,
     envelope: Envelope = Envelope(),
-    on_progress: Callable[[float], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> Rendering:
     """Render a melody and return the audio with each note's timing.
 
     `voice` is a `Voice` name or any waveform callable. Voice.SOUNDFONT renders through fluidsynth
     when it and a General MIDI SoundFont are installed, and falls back to FIDDLE otherwise (the
-    returned `Rendering.voice` says which). `on_progress` receives 0..1 between notes; when
+    returned `Rendering.voice` says which). `on_progress(done, total, message)` counts notes; when
     `should_stop()` turns true between notes, `musicgen.errors.Cancelled` is raised.
     """
     if sample_rate_hz < 8000:
@@ -149,8 +149,7 @@ def render_with_playhead(
 
         audio = render_soundfont(melody, sample_rate_hz=sample_rate_hz, tempo_bpm=tempo_bpm)
         if audio is not None:
-            if on_progress is not None:
-                on_progress(1.0)
+            report(on_progress, 1, 1, "rendering")
             return Rendering(audio, sample_rate_hz, timings, Voice.SOUNDFONT.value)
     waveform, name = _resolve_voice(voice)
     samples = _synthesize(timings, waveform, sample_rate_hz, envelope, on_progress, should_stop)
@@ -162,8 +161,8 @@ def _synthesize(
     waveform: Waveform,
     sample_rate_hz: int,
     envelope: Envelope,
-    on_progress: Callable[[float], None] | None,
-    should_stop: Callable[[], bool] | None,
+    on_progress: ProgressFn | None,
+    should_stop: StopFn | None,
 ) -> np.ndarray:
     total = round(timings[-1].end_s * sample_rate_hz) if timings else 0
     out = np.zeros(total, dtype=np.float32)
@@ -180,8 +179,7 @@ def _synthesize(
                 )
             shape = _envelope(stop - start, sample_rate_hz, envelope)
             out[start:stop] = tone * shape * envelope.gain
-        if on_progress is not None:
-            on_progress((k + 1) / len(timings))
+        report(on_progress, k + 1, len(timings), "rendering")
     return out
 
 
@@ -192,8 +190,8 @@ def render(
     sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
     tempo_bpm: float | None = None,
     envelope: Envelope = Envelope(),
-    on_progress: Callable[[float], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> np.ndarray:
     """Render a melody to mono float32 PCM in [-1, 1] (see `render_with_playhead`)."""
     return render_with_playhead(

@@ -11,9 +11,8 @@ from pathlib import Path
 import mido
 import pytest
 
-import musicgen.io.safety as safety
 from musicgen.errors import SeedError, WriteError
-from musicgen.io import atomic_write_bytes, read_melody, read_tune_book, write_melody
+from musicgen.io import atomic_write_bytes, read_melody, read_tune_book, safety, write_melody
 from musicgen.melody import Melody
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

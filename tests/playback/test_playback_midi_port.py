@@ -59,7 +59,7 @@ def test_play_on_port_sends_everything_with_the_injected_clock() -> None:
     port = RecordingPort()
     waits: list[float] = []
     progress: list[float] = []
-    play_on_port(MELODY, port, tempo_bpm=120.0, sleep=waits.append, on_progress=progress.append)
+    play_on_port(MELODY, port, tempo_bpm=120.0, sleep=waits.append, on_progress=lambda done, total, message: progress.append(done / total))
     assert [m.type for m in port.sent].count("note_on") == 3
     assert waits == pytest.approx([0.5, 0.5, 0.5, 1.0])
     assert sum(waits) == pytest.approx(2.5)

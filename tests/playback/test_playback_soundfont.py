@@ -42,7 +42,7 @@ def test_known_general_midi_set_is_preferred(tmp_path: Path) -> None:
 def test_soundfont_voice_falls_back_to_fiddle_without_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import musicgen.playback.soundfont as soundfont
+    from musicgen.playback import soundfont
 
     monkeypatch.setattr(soundfont, "SOUNDFONT_DIRS", (tmp_path / "no-soundfonts-here",))
     assert not soundfont.soundfont_available()

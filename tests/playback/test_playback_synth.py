@@ -111,7 +111,7 @@ def test_injected_waveform_is_used() -> None:
 def test_progress_and_stop_between_notes() -> None:
     melody = Melody.from_pitches([60, 62, None, 64])
     progress: list[float] = []
-    render(melody, on_progress=progress.append)
+    render(melody, on_progress=lambda done, total, message: progress.append(done / total))
     assert progress == pytest.approx([0.25, 0.5, 0.75, 1.0])
     asked: list[int] = []
 

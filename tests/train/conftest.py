@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from train_helpers import MOTIFS, synthetic_melodies, tiny_config, ABC_NOTES, write_abc_corpus  # noqa: F401  (shared with the tests)
-
 from musicgen.corpus import Corpus
+from tests.support import synthetic_melodies
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: tests.support
 
-from train_helpers import synthetic_melodies, tiny_config  # noqa: E402
-
-from musicgen.corpus import Corpus  # noqa: E402
-from musicgen.train import train  # noqa: E402
+from musicgen.corpus import Corpus
+from musicgen.train import train
+from tests.support import synthetic_melodies, tiny_config
 
 
 def main(out_dir: str) -> None:

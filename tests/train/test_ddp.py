@@ -12,9 +12,7 @@ import pytest
 
 from musicgen.checkpoint import load_checkpoint
 from musicgen.train import train
-
-from train_helpers import tiny_config
-from test_resume import step_losses
+from tests.support import step_losses, tiny_config
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 

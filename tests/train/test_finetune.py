@@ -9,8 +9,7 @@ import pytest
 from musicgen.checkpoint import load_checkpoint
 from musicgen.errors import CheckpointError, TrainingError
 from musicgen.train import TrainProgress, train
-
-from train_helpers import tiny_config
+from tests.support import tiny_config
 
 
 def first_val(events: list[TrainProgress]) -> float:
@@ -23,9 +22,9 @@ def test_init_continues_from_the_trained_model(kind, corpus, tmp_path):
     fresh: list[TrainProgress] = []
     tuned: list[TrainProgress] = []
     train(tiny_config(kind, max_epochs=1, seed=9), corpus, out_path=tmp_path / "fresh",
-          on_progress=fresh.append)
+          callbacks=[fresh.append])
     train(tiny_config(kind, max_epochs=1, seed=9, lr=1e-3), corpus, out_path=tmp_path / "tuned",
-          init_checkpoint=base.checkpoint, on_progress=tuned.append)
+          init_checkpoint=base.checkpoint, callbacks=[tuned.append])
     assert first_val(tuned) < first_val(fresh)
     assert first_val(tuned) <= base.best_val_bits_per_note + 0.5
     _, meta = load_checkpoint(tmp_path / "tuned")

@@ -9,21 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from musicgen.errors import Cancelled, TrainingError
 from musicgen.train import train
-
-from train_helpers import tiny_config, write_abc_corpus
+from tests.support import step_losses, tiny_config, write_abc_corpus
 
 KINDS = ["lstm", "transformer"]
-
-
-def step_losses(stem: Path) -> dict[int, float]:
-    rows = [json.loads(line) for line in Path(f"{stem}.metrics.jsonl").read_text().splitlines()]
-    return {r["step"]: r["loss"] for r in rows if r["event"] == "step"}
 
 
 def stop_after(calls: int):

@@ -13,8 +13,7 @@ from musicgen.errors import CorpusError, TrainingError
 from musicgen.melody import Meter
 from musicgen.tokens import VOCAB
 from musicgen.train import TrainConfig, TrainProgress, train
-
-from train_helpers import synthetic_melodies, tiny_config
+from tests.support import synthetic_melodies, tiny_config
 
 KINDS = ["lstm", "transformer"]
 
@@ -23,7 +22,7 @@ KINDS = ["lstm", "transformer"]
 def test_loss_falls_and_files_are_written(kind, corpus, tmp_path):
     events: list[TrainProgress] = []
     result = train(tiny_config(kind, max_epochs=4), corpus, out_path=tmp_path / "m.safetensors",
-                   on_progress=events.append)
+                   callbacks=[events.append])
     steps = [e for e in events if e.event == "step"]
     epochs = [e for e in events if e.event == "epoch"]
     assert len(epochs) == 4 and events[-1].event == "done"

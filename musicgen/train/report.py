@@ -31,17 +31,42 @@ class TrainProgress:
     val_bits_per_note: float | None  # latest validation figure (None before the first)
     elapsed_s: float  # wall time of the run, earlier sessions included
     padding_fraction: float  # padding share of this epoch's batches
+    budget_s: float | None = None  # the minutes budget in seconds (None: a number of passes)
+    seconds_per_step: float = 0.0  # measured this session (0 before the first step)
 
     @property
     def fraction(self) -> float:
-        """Share of the schedule done (0..1), for a generic progress bar."""
-        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+        """Share of the run done (0..1): of the time budget, else of the schedule's steps."""
+        done, total = self.done_total
+        return min(1.0, done / total) if total else 0.0
+
+    @property
+    def done_total(self) -> tuple[float, float]:
+        """(done, total) for `on_progress`: seconds of a minutes budget, else optimizer steps."""
+        if self.budget_s:
+            return min(self.elapsed_s, self.budget_s), self.budget_s
+        return float(self.step), float(self.total_steps)
+
+    @property
+    def remaining_s(self) -> float | None:
+        """Seconds left: of the budget, else the steps left at the measured pace (None unknown)."""
+        if self.budget_s:
+            return max(0.0, self.budget_s - self.elapsed_s)
+        if self.seconds_per_step > 0 and self.total_steps:
+            return max(0, self.total_steps - self.step) * self.seconds_per_step
+        return None
 
     @property
     def message(self) -> str:
+        from musicgen.progress import format_duration
+
         val = "-" if self.val_bits_per_note is None else f"{self.val_bits_per_note:.3f}"
-        return (f"epoch {self.epoch} step {self.step}/{self.total_steps} loss {self.loss:.3f} "
-                f"val {val} bits/note {self.tokens_per_s:.0f} tok/s")
+        left = self.remaining_s
+        clock = f"{format_duration(self.elapsed_s)} elapsed" + (
+            "" if left is None else f", {'' if self.budget_s else '~'}{format_duration(left)} left")
+        where = f"epoch {self.epoch}" if self.budget_s else f"epoch {self.epoch} step {self.step}/{self.total_steps}"
+        return (f"{where} · {clock} · loss {self.loss:.3f} · val {val} bits/note · "
+                f"{self.tokens_per_s:.0f} tok/s")
 
 
 @dataclass(frozen=True)

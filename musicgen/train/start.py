@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from musicgen.errors import CheckpointError, CorpusError, TrainingError
-from musicgen.train_config import TrainConfig
-from musicgen.train_data import TuneSequences, encode_tunes
+from musicgen.train.config import TrainConfig
+from musicgen.train.data import TuneSequences, encode_tunes
 
 __all__ = ["Prepared", "build_for_run", "checkpoint_metadata", "stem_of", "hardware_string"]
 
@@ -108,9 +108,11 @@ def _window(config: TrainConfig, model: Any) -> int | None:
 def _load_init(config: TrainConfig, path: Path) -> tuple[str, torch.nn.Module]:
     """The model of a checkpoint to fine-tune; its vocabulary must be this one."""
     from musicgen.checkpoint import load_checkpoint
+    from musicgen.library import resolve_checkpoint
     from musicgen.tokens import VOCAB
 
     try:
+        path = resolve_checkpoint(path)
         model, meta = load_checkpoint(path, expected_tokens=VOCAB.tokens)
     except CheckpointError as exc:
         raise CheckpointError(f"Cannot fine-tune from {path}: {exc}") from exc

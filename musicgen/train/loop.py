@@ -2,15 +2,17 @@
 
 API map:
 
-- ``TrainConfig`` (``train_config.py``): every knob, JSON-native, saved in the checkpoints.
+- ``TrainConfig`` (``config.py``): every knob, JSON-native, saved in the checkpoints.
 - ``train(config, corpus, out_path=...) -> TrainResult``: AdamW with linear warmup and cosine
-  decay, gradient clipping, length-bucketed batches (``train_data.py``), validation in bits per note
+  decay, gradient clipping, length-bucketed batches (``data.py``), validation in bits per note
   every epoch, early stopping, a minutes budget; writes the best checkpoint (``out_path``), the last
-  (``<stem>.last.*``), resume state (``<stem>.state.*``, ``train_state.py``), ``<stem>.metrics.jsonl``
-  and ``<stem>.loss.png`` (``train_report.py``). ``resume=True`` continues a killed or stopped run;
+  (``<stem>.last.*``), resume state (``<stem>.state.*``, ``state.py``), ``<stem>.metrics.jsonl``
+  and ``<stem>.loss.png`` (``report.py``). ``resume=True`` continues a killed or stopped run;
   ``init_checkpoint`` fine-tunes a trained model.
-- Progress: ``on_progress`` and each of ``callbacks`` receive every ``TrainProgress`` event (on rank
-  0 only), so a tqdm bar and the app's plot share this loop; ``should_stop()`` returning True saves
+- Progress (on rank 0 only): ``on_progress(done, total, message)`` as every long call
+  (`musicgen.progress`): seconds of a minutes budget, else optimizer steps, with elapsed and
+  remaining time in the message; each of ``callbacks`` receives every ``TrainProgress`` event
+  (loss, validation, throughput) for a live plot or a log. ``should_stop()`` returning True saves
   everything and raises ``Cancelled``.
 
 Bits per note: the sum of -log2 p over every token after BOS (EOS included) divided by the notes
@@ -30,12 +32,13 @@ import torch
 from torch.nn import functional as F
 
 from musicgen.errors import Cancelled, CorpusError, TrainingError
-from musicgen.train_config import TrainConfig, config_differences, lr_at
-from musicgen.train_data import EpochPlan, collate, plan_epoch, plan_validation, shard_batch
-from musicgen.train_dist import Distributed
-from musicgen.train_report import MetricsLog, TrainProgress, TrainResult, plot_losses
-from musicgen.train_setup import Prepared, build_for_run, checkpoint_metadata, stem_of
-from musicgen.train_state import RunPosition, load_state, restore_optimizer, restore_rng, save_state
+from musicgen.progress import ProgressFn, StopFn
+from musicgen.train.config import TrainConfig, config_differences, lr_at
+from musicgen.train.data import EpochPlan, collate, plan_epoch, plan_validation, shard_batch
+from musicgen.train.dist import Distributed
+from musicgen.train.report import MetricsLog, TrainProgress, TrainResult, plot_losses
+from musicgen.train.start import Prepared, build_for_run, checkpoint_metadata, stem_of
+from musicgen.train.state import RunPosition, load_state, restore_optimizer, restore_rng, save_state
 
 __all__ = ["TrainConfig", "TrainProgress", "TrainResult", "train"]
 
@@ -51,13 +54,15 @@ def train(
     out_path: str | os.PathLike[str],
     init_checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
-    on_progress: ProgressCallback | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
     callbacks: Sequence[ProgressCallback] = (),
 ) -> TrainResult:
     """Train ``config.model`` on ``corpus``'s train split; see the module docstring."""
     dist = Distributed.from_env(config.device)
-    listeners = ([on_progress] if on_progress else []) + list(callbacks)
+    listeners = list(callbacks)
+    if on_progress is not None:
+        listeners.append(lambda p: on_progress(*p.done_total, p.message))
     run = _Run(config, corpus, Path(out_path), dist, listeners, should_stop)
     run.setup(init_checkpoint, resume)
     return run.execute()
@@ -305,7 +310,9 @@ class _Run:
             event=event, step=self.pos.step, total_steps=self.pos.horizon,
             epoch=self.pos.epoch + (0 if event == "epoch" else 1), loss=self.last_loss,
             lr=self.last_lr, tokens_per_s=self.tokens_per_s, val_bits_per_note=self.pos.last_val,
-            elapsed_s=self._elapsed(), padding_fraction=self.padding[-1] if self.padding else 0.0)
+            elapsed_s=self._elapsed(), padding_fraction=self.padding[-1] if self.padding else 0.0,
+            budget_s=self.config.minutes * 60.0 if self.config.minutes else None,
+            seconds_per_step=self.step_seconds / self.session_steps if self.session_steps else 0.0)
         if self.dist.is_main:
             self.log.append({k: v for k, v in progress.__dict__.items()})
         for listener in self.listeners:

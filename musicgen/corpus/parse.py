@@ -1,96 +1,30 @@
 """Parsing a corpus's source files in parallel, with a per-file cache keyed by content.
 
-Used by `musicgen.corpus`; each source file (an ABC tune book, or one MIDI/MusicXML file) becomes a
-list of records: {"index", "melody"} for a tune that parsed, {"index", "title", "error"} for one that
-did not. Results are cached under the hash of the file's bytes and the parser version.
+Each source file (an ABC tune book, or one MIDI/MusicXML file) becomes a list of records:
+{"index", "melody"} for a tune that parsed, {"index", "title", "error"} for one that did not.
+Results are cached under the hash of the file's bytes and the parser version.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from musicgen.errors import Cancelled, CorpusError, MusicGenError
+from musicgen.corpus.codec import melody_to_json
+from musicgen.corpus.sources import Source
+from musicgen.errors import Cancelled, MusicGenError
+from musicgen.progress import ProgressFn, StopFn, report
 
-__all__ = ["Source", "folk_sources", "folder_sources", "parse_sources", "PARSER_VERSION"]
+__all__ = ["parse_sources"]
 
-PARSER_VERSION = 2  # bump when the readers change what a tune parses to: invalidates caches
 CHUNK_TUNES = 25
-FOLK_COLLECTIONS: dict[str, str] = {
-    # collection name -> folder inside music21/corpus
-    "oneills1850": "oneills1850",
-    "ryansMammoth": "ryansMammoth",
-    "airdsAirs": "airdsAirs",
-    "essenFolksong": "essenFolksong",
-    "miscFolk": "miscFolk",
-    "nottingham": "nottingham-dataset",
-}
-MELODY_SUFFIXES = {".abc", ".mid", ".midi", ".musicxml", ".xml", ".mxl"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """One file of a corpus, the collection it belongs to, and its name relative to the root."""
-
-    collection: str
-    path: Path
-    relative: str
-
-    def digest(self) -> str:
-        h = hashlib.sha256(f"parser-{PARSER_VERSION}\n".encode())
-        h.update(self.path.read_bytes())
-        return h.hexdigest()
-
-
-def _music21_corpus_root() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("music21")
-    if spec is None or not spec.origin:
-        raise CorpusError("music21 is not installed, so the folk corpus is unavailable")
-    return Path(spec.origin).parent / "corpus"
-
-
-def folk_sources() -> list[Source]:
-    """The ABC files of the folk collections inside music21's corpus, in a fixed order."""
-    root = _music21_corpus_root()
-    sources = []
-    for collection, folder in FOLK_COLLECTIONS.items():
-        base = root / folder
-        if not base.is_dir():
-            raise CorpusError(
-                f"music21's corpus has no '{folder}' folder; reinstall music21 with its corpus"
-            )
-        sources += [Source(collection, p, f"{folder}/{p.name}") for p in sorted(base.glob("*.abc"))]
-    return sources
-
-
-def folder_sources(root: Path) -> list[Source]:
-    """Every melody file under `root` (recursive); the first sub-folder names the collection."""
-    if not root.exists():
-        raise CorpusError(f"the corpus folder {root} does not exist")
-    if not root.is_dir():
-        raise CorpusError(f"{root} is not a folder of tunes")
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MELODY_SUFFIXES)
-    if not paths:
-        raise CorpusError(f"the folder {root} holds no .abc, .mid or .musicxml files")
-    sources = []
-    for path in paths:
-        rel = path.relative_to(root)
-        collection = rel.parts[0] if len(rel.parts) > 1 else root.name
-        sources.append(Source(collection, path, rel.as_posix()))
-    return sources
 
 
 # --- work done in the worker processes --------------------------------------------------------------
 def _parse_abc_chunk(relative: str, tunes: list, count: int) -> list[dict]:
-    from musicgen.corpus import melody_to_json
     from musicgen.io.abc_reader import parse_abc_tune, tune_name
 
     out = []
@@ -109,7 +43,6 @@ def _parse_abc_chunk(relative: str, tunes: list, count: int) -> list[dict]:
 
 
 def _parse_whole_file(path: str, relative: str) -> list[dict]:
-    from musicgen.corpus import melody_to_json
     from musicgen.io import read_melody_with_report
 
     try:
@@ -136,8 +69,8 @@ def parse_sources(
     cache: Path,
     *,
     workers: int | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> dict[str, list[dict]]:
     """Records per source (keyed by `relative`), parsing only files whose cache is missing."""
     from musicgen.io.abc_reader import split_tune_book
@@ -165,8 +98,7 @@ def parse_sources(
             jobs.append((src, digest, [], 1))
     total = sum(max(len(j[2]), 1) for j in jobs)
     done = 0
-    if on_progress:
-        on_progress(0, total)
+    report(on_progress, 0, total, "parsing tunes")
     pending: dict[str, list[dict]] = {}
     chunks_left: dict[str, int] = {}
     for src, _, _, _ in jobs:
@@ -199,6 +131,5 @@ def parse_sources(
                     _cache_path(cache, digest).parent.mkdir(parents=True, exist_ok=True)
                     atomic_write_bytes(_cache_path(cache, digest), gzip.compress(raw, mtime=0))
                 done += size
-                if on_progress:
-                    on_progress(done, total)
+                report(on_progress, done, total, "parsing tunes")
     return results

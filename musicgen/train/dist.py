@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from musicgen.errors import TrainingError
-from musicgen.train_config import resolve_device
+from musicgen.train.config import resolve_device
 
 __all__ = ["Distributed"]
 

@@ -4,13 +4,13 @@ API map:
 
 - `evaluate_checkpoint(path, corpus, split)`: the whole report as one JSON-ready dict (fields in
   `musicgen evaluate --json`): bits per note overall and per collection, token accuracy, the
-  Kneser-Ney baseline's figure on the same tunes and tokens, and `evaluate_music`'s statistics.
+  Kneser-Ney baseline's figure on the same tunes and tokens, and the musical statistics (`music`).
 - `fit_ngram_baseline(corpus)`: the interpolated Kneser-Ney n-gram fitted on the train split, its
   order chosen on the validation split; cached per corpus fingerprint in the user cache folder (.npz
   counts + JSON, never pickle).
 - `encode_split(corpus, split, vocab)`: the ids of a split's tunes (the ones the vocabulary can hold).
 - Bits-per-note arithmetic lives in `likelihood`, the n-gram in `ngram`, the statistics in
-  `music_stats` and `evaluate_music`.
+  `stats` and `music`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from musicgen.errors import VocabularyError
-from musicgen.evaluate_music import MusicEvalConfig, continue_seeds, held_out_seeds, music_statistics
-from musicgen.likelihood import TuneScores, score_with_model, score_with_ngram
-from musicgen.ngram import NGRAM_FORMAT_VERSION, KneserNeyModel
+from musicgen.evaluate.music import MusicEvalConfig, continue_seeds, held_out_seeds, music_statistics
+from musicgen.evaluate.likelihood import TuneScores, score_with_model, score_with_ngram
+from musicgen.evaluate.ngram import NGRAM_FORMAT_VERSION, KneserNeyModel
 from musicgen.tokens import VOCAB, Vocabulary
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 # 4.00 at 24; benchmarks/bench_key_handling.py): 16 is the default, a balance with memory (~1 GB
 # while fitting 2.5 M tokens; `musicgen evaluate --ngram-max-order` raises it).
 DEFAULT_NGRAM_ORDERS = tuple(range(2, 17))
-Progress = Callable[[int, int, str], None]
+from musicgen.progress import ProgressFn as Progress
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def encode_split(corpus: Any, split: str, vocab: Vocabulary = VOCAB) -> tuple[li
 
 
 def _cache_path(corpus: Any, vocab: Vocabulary, orders: Sequence[int]) -> Path:
-    from musicgen.corpus import cache_dir
+    from musicgen.userdirs import cache_dir
 
     layout = "c" if vocab.transpose_to_c else "abs"
     name = f"{corpus.fingerprint}-v{vocab.version}{layout}-kn{NGRAM_FORMAT_VERSION}-{min(orders)}to{max(orders)}"
@@ -138,8 +138,9 @@ def evaluate_checkpoint(
 ) -> dict:
     """Bits per note (model and n-gram), token accuracy, per collection, and the music statistics."""
     from musicgen.checkpoint import load_checkpoint
+    from musicgen.library import resolve_checkpoint
 
-    model, metadata = load_checkpoint(path, expected_tokens=list(VOCAB.tokens))
+    model, metadata = load_checkpoint(resolve_checkpoint(path), expected_tokens=list(VOCAB.tokens))
     tunes, sequences = encode_split(corpus, split)
     scores = score_with_model(model, sequences, on_progress=on_progress, should_stop=should_stop)
     baseline = fit_ngram_baseline(corpus, orders=ngram_orders, on_progress=on_progress)
@@ -168,7 +169,7 @@ def evaluate_checkpoint(
 
 
 def _music(model, corpus, tunes, samples, config, on_progress, should_stop) -> dict:
-    from musicgen.music_stats import CopyIndex
+    from musicgen.evaluate.stats import CopyIndex
 
     config = config or MusicEvalConfig(samples=samples)
     if config.samples != samples:

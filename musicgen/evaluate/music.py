@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from musicgen.errors import Cancelled, VocabularyError
 from musicgen.melody import Melody
-from musicgen.music_stats import CopyIndex, bar_exact_share, copy_share, feature_overlaps, in_scale_share
+from musicgen.evaluate.stats import CopyIndex, bar_exact_share, copy_share, feature_overlaps, in_scale_share
 from musicgen.tokens import VOCAB, GrammarTracker, Vocabulary
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MusicEvalConfig", "HeldOutSeed", "held_out_seeds", "continue_seeds", "music_statistics"]
 
-Progress = Callable[[int, int, str], None]
+from musicgen.progress import ProgressFn as Progress
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,13 @@ def continue_seeds(
     """One sampled continuation per seed: the decoded melodies and the sampled ids."""
     import torch
 
-    from musicgen.sampling import SamplingConfig, generate_ids
+    from musicgen.generation import GenerationConfig
+    from musicgen.sampling import generate_ids
 
     # as the app does by default: <eos> is not sampled, so every continuation has its full length
     # (96 tokens a bar is far more than a real bar needs: it only stops a model that never bars)
-    sampling = SamplingConfig(temperature=config.temperature, max_bars=config.continuation_bars,
-                              stop_at_end=False, max_tokens=96 * config.continuation_bars)
+    sampling = GenerationConfig(temperature=config.temperature, bars=config.continuation_bars,
+                                stop_at_end=False, max_tokens=96 * config.continuation_bars)
     melodies, id_lists = [], []
     for i, item in enumerate(seeds):
         if should_stop is not None and should_stop():

@@ -1,7 +1,7 @@
 """A private PulseAudio server with a null sink, and `parec` recordings of what was played into it.
 
 Reusable by any GUI test that needs a real audio device: import the fixture into a test module
-(``from conftest_audio import pulse_server``). The server listens on a socket under a temporary
+(``from tests.support.audio import pulse_server``). The server listens on a socket under a temporary
 folder (never the user's own server); the fixture sets PULSE_SERVER for the test process only.
 
 Caveat: Qt connects to PulseAudio once per process. If anything in the process looked for audio
@@ -28,9 +28,9 @@ __all__ = [
     "PulseServer",
     "Recording",
     "missing_pulse_binaries",
+    "pulse_server",
     "skip_reason",
     "start_pulse_server",
-    "pulse_server",
 ]
 
 PULSE_BINARIES = ("pulseaudio", "parec", "pactl")

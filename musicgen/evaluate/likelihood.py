@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from musicgen.errors import Cancelled
-from musicgen.ngram import KneserNeyModel
+from musicgen.evaluate.ngram import KneserNeyModel
 from musicgen.tokens import VOCAB, Vocabulary
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TuneScores", "score_with_model", "score_with_ngram", "bits_per_note"]
 
-Progress = Callable[[int, int, str], None]
+from musicgen.progress import ProgressFn as Progress
 
 
 @dataclass(frozen=True)
