@@ -5,7 +5,10 @@ random-initialised models of the shipped ("cpu") preset size, and says which in 
 ("weights": "shipped" or "random-init"): speed does not depend on what the weights learned, except
 through <eos> (off here, so every run generates its full length).
 
-    .venv/bin/python benchmarks/bench_generate.py [--repeats R] [--kinds lstm,transformer]
+    .venv/bin/python benchmarks/bench_generate.py [--repeats R] [--kinds lstm,transformer] [--smoke]
+
+`--smoke` (seconds; the test suite runs it): random-initialised tiny-preset models, a few tokens,
+2 variations x 2 bars from a 4-bar seed, one repeat; the same lines, with "smoke": true.
 
 Targets (issue 4): LSTM >= 5000 tokens/s and Transformer >= 2000 tokens/s single stream; 8 x 16 bars
 from a 16-bar seed, seed file to MIDI files, < 0.5 s (LSTM) and < 1.0 s (Transformer); the same with
@@ -21,32 +24,52 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
+import torch
 
-from musicgen.io import read_melody, write_melody  # noqa: E402
-from musicgen.melody import Melody  # noqa: E402
-from musicgen.pipeline import (  # noqa: E402
-    GenerationConfig,
-    Generator,
-    ModelInfo,
-    continue_melody,
-    load_generator,
-    resolve_model_path,
-)
-from musicgen.sampling import SamplingConfig, generate_ids  # noqa: E402
-from musicgen.tokens import VOCAB, GrammarTracker  # noqa: E402
+from musicgen.errors import CheckpointError
+from musicgen.generation import GenerationConfig
+from musicgen.io import read_melody, write_melody
+from musicgen.library import ModelInfo, resolve_checkpoint
+from musicgen.melody import Melody
+from musicgen.pipeline import Generator, continue_melody, load_generator
+from musicgen.sampling import generate_ids
+from musicgen.tokens import VOCAB, GrammarTracker
 
 TARGETS = {"lstm": {"tokens_per_s": 5000, "e2e_s": 0.5}, "transformer": {"tokens_per_s": 2000, "e2e_s": 1.0}}
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """How much each measurement runs: the real benchmark, or --smoke (seconds)."""
+
+    preset: str = "cpu"  # the random-init preset when there is no shipped model
+    use_shipped: bool = True
+    stream_tokens: int = 1000
+    e2e_seed_bars: int = 16
+    e2e_variations: int = 8
+    e2e_bars: int = 16
+    gain_context: int = 512
+    gain_new_tokens: int = 32
+    gain_repeats: int = 3
+
+
+SMOKE = Sizes(preset="tiny", use_shipped=False, stream_tokens=40, e2e_seed_bars=4, e2e_variations=2,
+              e2e_bars=2, gain_context=64, gain_new_tokens=4, gain_repeats=1)
+
+
+EXTRA: dict[str, Any] = {}  # fields every line carries ({"smoke": True} under --smoke)
+
+
 def emit(**fields: Any) -> None:
-    print(json.dumps(fields), flush=True)
+    print(json.dumps({**fields, **EXTRA}), flush=True)
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -65,16 +88,19 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def get_generator(kind: str) -> tuple[Generator, str]:
-    path = resolve_model_path(kind)
-    if path.exists():
-        return load_generator(kind), "shipped"
+def get_generator(kind: str, sizes: Sizes) -> tuple[Generator, str]:
+    if sizes.use_shipped:
+        try:
+            return load_generator(resolve_checkpoint(kind)), "shipped"
+        except CheckpointError:
+            pass  # not shipped on this machine: time a random-initialised model of the same size
     from musicgen.models import build_model, model_config
 
     torch.manual_seed(0)
-    model = build_model(kind, model_config(kind, VOCAB.size, "cpu"),
+    model = build_model(kind, model_config(kind, VOCAB.size, sizes.preset),
                         token_ticks=VOCAB.token_ticks()).eval()
-    card = ModelInfo(f"{kind}-random", path, kind, model.num_parameters(), None, None)
+    card = ModelInfo(f"{kind}-random", Path(f"{kind}-random.safetensors"), kind, model.num_parameters(),
+                     None, None)
     return Generator(name=card.name, kind=kind, model=model, metadata={}, card=card), "random-init"
 
 
@@ -86,11 +112,10 @@ def seed_of_bars(bars: int) -> Melody:
     return kesh.first_bars(bars)
 
 
-def single_stream(gen: Generator, weights: str, repeats: int) -> None:
+def single_stream(gen: Generator, weights: str, repeats: int, tokens: int) -> None:
     seed = seed_of_bars(4)
     ids = VOCAB.encode(seed, end=False)
-    tokens = 1000
-    config = SamplingConfig(max_bars=None, max_tokens=tokens, stop_at_end=False)
+    config = GenerationConfig(bars=None, max_tokens=tokens, stop_at_end=False)
 
     def run() -> None:
         generate_ids(gen.model, ids, config, tracker=GrammarTracker.from_melody(VOCAB, seed),
@@ -118,11 +143,11 @@ def model_steps_only(model: Any, seed_ids: list[int], tokens: int) -> None:
             _, state = model.step(token, state)
 
 
-def end_to_end(gen: Generator, weights: str, repeats: int, folder: Path) -> None:
-    """8 variations x 16 bars from a 16-bar seed file to 8 MIDI files; returns the seconds."""
-    seed_path = folder / "seed16.mid"
-    write_melody(seed_of_bars(16), seed_path)
-    config = GenerationConfig(variations=8, bars=16, rng_seed=1)
+def end_to_end(gen: Generator, weights: str, repeats: int, folder: Path, sizes: Sizes) -> None:
+    """8 variations x 16 bars from a 16-bar seed file to 8 MIDI files (--smoke: fewer)."""
+    seed_path = folder / f"seed{sizes.e2e_seed_bars}.mid"
+    write_melody(seed_of_bars(sizes.e2e_seed_bars), seed_path)
+    config = GenerationConfig(variations=sizes.e2e_variations, bars=sizes.e2e_bars, rng_seed=1)
 
     def run() -> None:
         seed = read_melody(seed_path)
@@ -133,26 +158,25 @@ def end_to_end(gen: Generator, weights: str, repeats: int, folder: Path) -> None
     seed_tokens = len(VOCAB.encode(read_melody(seed_path), end=False))
     target = TARGETS[gen.kind]["e2e_s"]
     emit(bench="end_to_end_8x16_bars", kind=gen.kind, weights=weights, seed_tokens=seed_tokens,
-         seconds=round(seconds, 3), cpu_seconds=round(cpu, 3), target_s=target,
-         met=seconds < target)
+         variations=config.variations, bars=config.bars, seconds=round(seconds, 3),
+         cpu_seconds=round(cpu, 3), target_s=target, met=seconds < target)
 
 
-def cache_and_batching_gain(gen: Generator, weights: str, context: int, new_tokens: int) -> None:
+def cache_and_batching_gain(gen: Generator, weights: str, context: int, new_tokens: int,
+                            repeats: int) -> None:
     """Ours (cache, 8 rows in one batch) against full recompute one variation at a time."""
     seed = seed_of_bars(40)
     ids = VOCAB.encode(seed, end=False)[: context - new_tokens]
-    common = dict(max_bars=None, max_tokens=new_tokens, stop_at_end=False)
+    common = GenerationConfig(bars=None, max_tokens=new_tokens, stop_at_end=False)
 
     def ours() -> None:
-        generate_ids(gen.model, ids, SamplingConfig(variations=8, **common),
-                     rng=torch.Generator().manual_seed(0))
+        generate_ids(gen.model, ids, common.replace(variations=8), rng=torch.Generator().manual_seed(0))
 
     def naive() -> None:
         for row in range(8):
-            generate_ids(gen.model, ids, SamplingConfig(variations=1, use_cache=False, **common),
-                         rng=torch.Generator().manual_seed(row))
+            generate_ids(gen.model, ids, common, use_cache=False, rng=torch.Generator().manual_seed(row))
 
-    (fast, fast_cpu), (slow, slow_cpu) = timed(ours, 3), timed(naive, 1)
+    (fast, fast_cpu), (slow, slow_cpu) = timed(ours, repeats), timed(naive, 1)
     emit(bench="cache_batching_gain", kind=gen.kind, weights=weights, context_tokens=context,
          variations=8, new_tokens_each=new_tokens, ours_s=round(fast, 4),
          no_cache_no_batch_s=round(slow, 3), ratio=round(slow / fast, 1),
@@ -164,18 +188,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kinds", default="lstm,transformer")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: random-init tiny models, a few tokens, one repeat")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # what sampling uses (SamplingConfig.threads); model-only timings too
+    sizes = SMOKE if args.smoke else Sizes()
+    repeats = 1 if args.smoke else args.repeats
+    if args.smoke:
+        EXTRA["smoke"] = True
+    torch.set_num_threads(1)  # what sampling uses (generate_ids' threads); model-only timings too
     emit(bench="machine", torch=torch.__version__, threads=torch.get_num_threads(),
          cpu_count=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()])
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.kinds.split(","):
-            gen, weights = get_generator(kind)
+            gen, weights = get_generator(kind, sizes)
             emit(bench="model", kind=kind, weights=weights, parameters=gen.model.num_parameters(),
                  config=gen.model.config.__dict__)
-            single_stream(gen, weights, args.repeats)
-            end_to_end(gen, weights, args.repeats, Path(tmp))
-            cache_and_batching_gain(gen, weights, context=512, new_tokens=32)
+            single_stream(gen, weights, repeats, sizes.stream_tokens)
+            end_to_end(gen, weights, repeats, Path(tmp), sizes)
+            cache_and_batching_gain(gen, weights, sizes.gain_context, sizes.gain_new_tokens,
+                                    sizes.gain_repeats)
     emit(bench="machine_after", load_average=[round(x, 2) for x in os.getloadavg()])
 
 

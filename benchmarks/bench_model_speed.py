@@ -5,6 +5,10 @@ Prints one JSON line per (kind, preset, batch): a seed of --seed-tokens is prefi
 The Transformer's window slides when it passes max_len, as in real generation.
 
     .venv/bin/python benchmarks/bench_model_speed.py [--presets cpu] [--threads 2] [--batch 1]
+        [--smoke]
+
+`--smoke` (seconds; the test suite runs it): the tiny presets, a short seed, a few tokens, one
+thread.
 
 Targets on the 2-core CPU for the "cpu" presets: LSTM >= 5000, Transformer >= 2000 tokens/s.
 """
@@ -14,12 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
 from musicgen.models import build_model, model_config
-
 from musicgen.tokens import VOCAB
 
 VOCAB_SIZE = VOCAB.size
@@ -68,14 +75,20 @@ def main() -> None:
     parser.add_argument("--seed-tokens", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: tiny presets, few tokens")
     args = parser.parse_args()
+    extra = {}
+    if args.smoke:
+        args.presets, args.seed_tokens, args.tokens, args.repeats = ["tiny"], 8, 20, 1
+        args.threads, extra = args.threads or 1, {"smoke": True}
     if args.threads:
         torch.set_num_threads(args.threads)
     for preset in args.presets:
         for kind in args.kinds:
             for batch in args.batch:
                 result = measure(kind, preset, batch, args.seed_tokens, args.tokens, args.repeats)
-                print(json.dumps(result), flush=True)
+                print(json.dumps({**result, **extra}), flush=True)
 
 
 if __name__ == "__main__":

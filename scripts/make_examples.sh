@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Listening examples for data/examples/: real seeds continued by the shipped models with the default
 # settings (temperature 1.0, meter constraint on, no key lock), each written as MIDI and WAV.
+#     scripts/make_examples.sh [OUT_DIR]     (default data/examples; a relative OUT_DIR is from the repo root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=data/examples
+out=${1:-data/examples}
 mkdir -p "$out"
 gen() {  # name model seed-args...
     local name=$1 model=$2; shift 2

@@ -103,6 +103,16 @@ def step_losses(stem: Path) -> dict[int, float]:
     return {r["step"]: r["loss"] for r in rows if r["event"] == "step"}
 
 
+def isolated_smoke_corpus(folder: Path, count: int) -> Path:
+    """For a benchmark's --smoke run: user folders inside ``folder`` (MUSICGEN_DATA_DIR and
+    MUSICGEN_CACHE_DIR point there for this process) and a folder corpus of ``count`` tunes."""
+    import os
+
+    os.environ["MUSICGEN_DATA_DIR"] = str(folder / "data")
+    os.environ["MUSICGEN_CACHE_DIR"] = str(folder / "cache")
+    return write_abc_corpus(folder / "tunes", count=count)
+
+
 def write_abc_corpus(folder, count: int = 30, seed: int = 2):
     """A folder with one ABC tune book of `count` motif tunes in C major (a real custom corpus)."""
     rng = random.Random(seed)

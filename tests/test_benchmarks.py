@@ -1,0 +1,207 @@
+"""Every benchmark and script still runs: each benchmark's ``--smoke`` mode as a real subprocess.
+
+The benchmarks measure nothing here (timing belongs in `benchmarks/`); these tests only prove that
+each one starts, runs every measurement on tiny inputs and prints the JSON lines it promises, so a
+change in `musicgen` cannot leave a benchmark broken unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support import MODEL_KINDS, write_abc_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 180  # a smoke run takes seconds; this only stops a hung one on a busy machine
+
+
+def run_python(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` from the repository root, with the user folders inside `tmp_path`."""
+    env = {**os.environ, "MUSICGEN_DATA_DIR": str(tmp_path / "user-data"),
+           "MUSICGEN_CACHE_DIR": str(tmp_path / "user-cache"), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT_S, check=False)
+
+
+def json_lines(stdout: str) -> list[dict]:
+    """Every stdout line parsed as JSON (a line that is not JSON fails the test)."""
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+# --- what each benchmark must print ---------------------------------------------------------------
+def check_corpus(lines: list[dict]) -> None:
+    benches = ["corpus_cold_parse", "corpus_warm_prepare", "corpus_load"]
+    assert [r["bench"] for r in lines] == benches
+    cold, warm, load = lines
+    assert cold["files"] == 1 and cold["tunes"] == 12 and cold["workers"] == 1
+    assert positive(cold["seconds"]) and positive(cold["tunes_per_s"])
+    assert warm["tunes"] == load["tunes"] == 12
+    assert warm["seconds"] >= 0 and load["seconds"] >= 0
+    assert all(r["cpu_count"] >= 1 and r["machine"] for r in lines)
+
+
+def check_generate(lines: list[dict]) -> None:
+    per_kind = ["model", "single_stream", "end_to_end_8x16_bars", "cache_batching_gain"]
+    assert [r["bench"] for r in lines] == ["machine", *per_kind * 2, "machine_after"]
+    assert lines[0]["threads"] == 1 and len(lines[-1]["load_average"]) == 3
+    assert [r["kind"] for r in lines if r["bench"] == "model"] == ["lstm", "transformer"]
+    for row in lines[1:-1]:
+        assert row["weights"] == "random-init"
+        if row["bench"] == "model":
+            assert positive(row["parameters"]) and row["config"]["vocab_size"] > 0
+        elif row["bench"] == "single_stream":
+            assert row["tokens"] > 0
+            speeds = ("tokens_per_s", "tokens_per_cpu_s", "model_step_only_tokens_per_s",
+                      "model_step_cpu_us")
+            assert all(positive(row[k]) for k in speeds)
+            assert isinstance(row["met"], bool)
+        elif row["bench"] == "end_to_end_8x16_bars":
+            assert row["variations"] == 2 and row["bars"] == 2 and positive(row["seed_tokens"])
+            assert positive(row["seconds"]) and isinstance(row["met"], bool)
+        else:
+            assert row["variations"] == 8 and positive(row["new_tokens_each"])
+            assert all(positive(row[k]) for k in ("ours_s", "no_cache_no_batch_s", "ratio"))
+            assert (row["target_ratio"] is None) == (row["kind"] == "lstm")
+
+
+def check_key_handling(lines: list[dict]) -> None:
+    layouts = ("tonic_c", "absolute", "absolute_aug")
+    assert [r["layout"] for r in lines] == [name for name in layouts for _ in range(3)]
+    best = {r["layout"]: r for r in lines if "best_order" in r}
+    assert set(best) == set(layouts)
+    for row in lines:
+        assert positive(row["val_bits_per_note"])
+    for layout, row in best.items():
+        scored = {r["order"]: r["val_bits_per_note"] for r in lines
+                  if r["layout"] == layout and "order" in r}
+        assert sorted(scored) == [2, 3]
+        assert row["val_bits_per_note"] == min(scored.values()) == scored[row["best_order"]]
+        assert row["val_tunes"] >= 1 and positive(row["train_tokens"]) and row["corpus_fingerprint"]
+    # one semitone of augmentation: each training tune three times (down, as written, up)
+    assert best["absolute_aug"]["train_sequences"] == 3 * best["absolute"]["train_sequences"]
+
+
+def check_model_speed(lines: list[dict]) -> None:
+    assert [(r["kind"], r["preset"], r["batch"]) for r in lines] == [("lstm", "tiny", 1),
+                                                                     ("transformer", "tiny", 1)]
+    for row in lines:
+        assert row["bench"] == "model_step" and row["threads"] == 1
+        figures = ("parameters", "prefill_ms", "tokens_per_s", "stream_tokens_per_s")
+        assert all(positive(row[k]) for k in figures)
+
+
+def check_train(lines: list[dict]) -> None:
+    benches = ["corpus", *["train_throughput"] * 2, *["time_to_target"] * 2]
+    assert [r["bench"] for r in lines] == benches
+    corpus = lines[0]
+    assert corpus["tunes"] == sum(corpus["splits"].values()) == 30
+    assert min(corpus["splits"].values()) >= 1
+    for row in lines[1:]:
+        assert row["preset"] == "tiny" and row["device"] in ("cpu", "cuda")
+    assert [r["model"] for r in lines[1:3]] == [r["model"] for r in lines[3:]] == list(MODEL_KINDS)
+    for row in lines[1:3]:
+        assert row["steps"] > 0
+        assert positive(row["tokens_per_s"]) and positive(row["val_bits_per_note"])
+        assert 0 <= row["padding_fraction"] < 1
+    for row in lines[3:]:  # the smoke target is met at the first validation, then training stops
+        assert row["reached"] is True and row["epochs"] == 1
+        assert row["steps"] >= 1 and row["seconds"] >= 0
+        assert row["best_bits_per_note_without_reaching"] is None
+
+
+BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
+    "bench_corpus": check_corpus,
+    "bench_generate": check_generate,
+    "bench_key_handling": check_key_handling,
+    "bench_model_speed": check_model_speed,
+    "bench_train": check_train,
+    # bench_app: added with the gui/ refactor
+}
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_benchmark_smoke_run_prints_its_figures(name: str, tmp_path: Path) -> None:
+    result = run_python([f"benchmarks/{name}.py", "--smoke"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = json_lines(result.stdout)
+    assert lines and all(row.get("smoke") is True for row in lines)
+    BENCHMARKS[name](lines)
+    # smoke runs keep to their own temporary folders, never the user's (here: tmp_path's)
+    assert not (tmp_path / "user-data").exists() and not (tmp_path / "user-cache").exists()
+
+
+# --- scripts ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_model_card_writes_metrics_and_card_from_evaluate_reports(
+    kind: str, tiny_checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    source = tiny_checkpoints[kind]
+    for suffix in (".safetensors", ".json"):  # the script rewrites the JSON: work on a copy
+        shutil.copy(source.with_suffix(suffix), folder / source.with_suffix(suffix).name)
+    checkpoint = folder / source.name
+    tunes = write_abc_corpus(tmp_path / "tunes", count=30)
+    reports = {}
+    for split, extra in (("test", ["--samples", "2"]), ("val", ["--no-music"])):
+        result = run_python(["-m", "musicgen.cli", "evaluate", str(checkpoint),
+                             "--corpus", str(tunes), "--split", split, "--json",
+                             "--ngram-max-order", "3", *extra], tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        reports[split] = tmp_path / f"eval-{split}.json"
+        reports[split].write_text(result.stdout, encoding="utf-8")
+    before = json.loads(checkpoint.with_suffix(".json").read_text(encoding="utf-8"))
+
+    stem = checkpoint.with_suffix("")
+    result = run_python(["scripts/model_card.py", str(stem), "--test", str(reports["test"]),
+                         "--val", str(reports["val"]), "--note", "made by a test"], tmp_path)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    test, val = (json.loads(reports[s].read_text(encoding="utf-8")) for s in ("test", "val"))
+    meta = json.loads(checkpoint.with_suffix(".json").read_text(encoding="utf-8"),
+                      parse_constant=lambda name: pytest.fail(f"the checkpoint JSON holds {name}"))
+    metrics = meta["metrics"]
+    assert metrics["test_bits_per_note"] == test["bits_per_note"]
+    assert metrics["val_bits_per_note"] == val["bits_per_note"]
+    assert metrics["training_val_bits_per_note"] == before["metrics"]["val_bits_per_note"]
+    assert metrics["ngram_order"] == test["ngram_order"]
+    assert metrics["test_per_collection"] == test["per_collection"]
+    assert metrics["test_oneills_ryans_bits_per_note"] is None  # no fiddle tunes in this corpus
+    card = stem.with_suffix(".md").read_text(encoding="utf-8")
+    display = "LSTM" if kind == "lstm" else "Transformer"
+    assert card.startswith(f"# {stem.name}: the shipped {display} model")
+    assert f"| test | {test['bits_per_note']:.3f} | {test['ngram_bits_per_note']:.3f} |" in card
+    assert "- made by a test" in card and "O'Neill's + Ryan's" not in card
+    from musicgen.pipeline import load_generator
+
+    # still a valid checkpoint, and its card now shows the test figure
+    assert load_generator(checkpoint).card.bits_per_note == test["bits_per_note"]
+
+
+def test_make_examples_commands_match_the_command_line() -> None:
+    from musicgen.cli import build_parser
+    from musicgen.library import MODEL_NAMES
+
+    script = (ROOT / "scripts" / "make_examples.sh").read_text(encoding="utf-8")
+    calls = [shlex.split(line)[1:] for line in script.splitlines() if line.startswith("gen ")]
+    assert len(calls) >= 3
+    for name, model, *seed_args in calls:
+        assert model in MODEL_NAMES and (ROOT / seed_args[0]).is_file()
+        # with the options `gen` adds, parsed by the real `musicgen` parser (bad usage exits 2)
+        args = build_parser().parse_args(["generate", *seed_args, "--model", model, "--bars", "8",
+                                          "--rng-seed", "2026", "-o", f"{name}.mid"])
+        assert args.model == model and args.bars == 8
