@@ -14,11 +14,12 @@ from typing import Any
 
 from musicgen.errors import SettingsError
 
-__all__ = ["GenerationConfig", "MAX_VARIATIONS", "MAX_BARS", "MAX_RNG_SEED"]
+__all__ = ["GenerationConfig", "MAX_VARIATIONS", "MAX_BARS", "MAX_RNG_SEED", "FORMS"]
 
 MAX_VARIATIONS = 64  # rows sampled as one batch
 MAX_BARS = 256
 MAX_RNG_SEED = 2**31 - 1
+FORMS = ("continuation", "aabb")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,17 @@ class GenerationConfig:
     stop_at_end: bool = False  # True lets a variation end early where the model ends the tune
     max_notes: int | None = None  # also stop a variation after this many notes
     max_tokens: int | None = None  # hard limit per variation (None: enough for the bars asked)
+    # End on a cadence: the continuation ends at the first phrase boundary at or after the bars
+    # asked (phrases count from the tune's first full bar), its last bar complete, its final note
+    # on `cadence_degree` of the mode (1: the tonic) and on a strong beat (musicgen.cadence).
+    cadence: bool = False
+    phrase_bars: int = 8  # phrase length in bars: 8 (or 4)
+    cadence_degree: int = 1  # scale degree of the final note, 1..7 (5: the dominant)
+    # A whole tune (musicgen.whole_tune): "aabb" makes an A part of `part_bars` bars played twice,
+    # then a B part played twice, each closing on a cadence; `bars` and `cadence` are then unused.
+    form: str = "continuation"  # "continuation" or "aabb"
+    part_bars: int = 8
+    endings: bool = False  # first and second endings: the first turns back (dominant), the second closes
 
     def __post_init__(self) -> None:
         if self.pitch_range is not None and not isinstance(self.pitch_range, tuple):
@@ -68,6 +80,20 @@ class GenerationConfig:
              f"max_tokens must be at least 1, not {self.max_tokens}."),
             ("bars", not (self.bars is None and self.max_notes is None and self.max_tokens is None),
              "A generation needs a length: a number of bars, notes or tokens."),
+            ("phrase_bars", _is_int(self.phrase_bars) and 1 <= self.phrase_bars <= 32,
+             f"The phrase length must be from 1 to 32 bars, not {self.phrase_bars}."),
+            ("cadence_degree", _is_int(self.cadence_degree) and 1 <= self.cadence_degree <= 7,
+             f"The final note's scale degree must be from 1 to 7, not {self.cadence_degree}."),
+            ("cadence", not (self.cadence is True and not self.meter_constraint),
+             "Ending on a cadence needs the meter constraint (whole bars) on."),
+            ("cadence", not (self.cadence is True and self.bars is None),
+             "Ending on a cadence needs a number of bars."),
+            ("form", self.form in FORMS,
+             f"The form must be one of {', '.join(FORMS)}, not {self.form!r}."),
+            ("part_bars", _is_int(self.part_bars) and 2 <= self.part_bars <= 32,
+             f"A part must be from 2 to 32 bars long, not {self.part_bars}."),
+            ("form", not (self.form == "aabb" and not self.meter_constraint),
+             "A tune in AABB form needs the meter constraint (whole bars) on."),
         ]
         return [(setting, sentence) for setting, ok, sentence in checks if not ok]
 
@@ -94,6 +120,11 @@ class GenerationConfig:
         }
         if not self.grammar:
             items["grammar"] = False
+        if self.form == "aabb":
+            items["form"] = f"AABB, {self.part_bars}-bar parts" + (", with endings" if self.endings else "")
+            del items["bars"]
+        elif self.cadence:
+            items["cadence"] = f"degree {self.cadence_degree}, {self.phrase_bars}-bar phrases"
         if self.pitch_range is not None:
             items["pitch_range"] = f"{self.pitch_range[0]}-{self.pitch_range[1]}"
         return items

@@ -23,6 +23,8 @@ __all__ = [
     "Meter",
     "Key",
     "Melody",
+    "PartForm",
+    "TuneForm",
     "normalize_notes",
     "pitch_to_name",
 ]
@@ -91,6 +93,13 @@ class Meter:
         if self.denominator >= 8 and self.numerator % 3 == 0 and self.numerator > 3:
             return unit * 3
         return unit
+
+    @property
+    def strong_positions(self) -> tuple[int, ...]:
+        """Ticks in the bar that are strong beats: the downbeat, and the middle of the bar when the
+        bar holds an even number of felt beats (4/4, 2/2, 2/4, 6/8, 12/8...); 3/4 and 9/8 have one."""
+        beats, rest = divmod(self.bar_ticks, self.beat_ticks)
+        return (0, self.bar_ticks // 2) if rest == 0 and beats % 2 == 0 else (0,)
 
     @classmethod
     def parse(cls, text: str) -> Meter:
@@ -209,11 +218,57 @@ def _append_rest(out: list[Note], onset: int, duration: int) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class PartForm:
+    """One repeated part of a tune as written (``|: body |1 ending :|2 ending |``), in played ticks.
+
+    Played, the part is ``body + first ending`` then ``body + second ending`` (``body`` twice when
+    it has no endings), starting at ``start``.
+    """
+
+    name: str  # "A", "B"
+    start: int  # where its first pass starts in the played melody (a bar line)
+    body_ticks: int  # the written body, endings excluded
+    first_ending_ticks: int = 0  # 0: no endings
+    second_ending_ticks: int = 0
+
+    @property
+    def played_ticks(self) -> int:
+        return 2 * self.body_ticks + self.first_ending_ticks + self.second_ending_ticks
+
+    @property
+    def has_endings(self) -> bool:
+        return self.first_ending_ticks > 0
+
+    def written_spans(self) -> list[tuple[str, int, int]]:
+        """("body" | "ending1" | "ending2", start, end) in played ticks: what the score shows."""
+        body_end = self.start + self.body_ticks
+        if not self.has_endings:
+            return [("body", self.start, body_end)]
+        second = self.start + self.played_ticks - self.second_ending_ticks
+        return [("body", self.start, body_end),
+                ("ending1", body_end, body_end + self.first_ending_ticks),
+                ("ending2", second, second + self.second_ending_ticks)]
+
+
+@dataclass(frozen=True, slots=True)
+class TuneForm:
+    """How a played melody is written: its repeated parts in order (AABB: parts A and B)."""
+
+    parts: tuple[PartForm, ...]
+
+    @property
+    def end_ticks(self) -> int:
+        return self.parts[-1].start + self.parts[-1].played_ticks if self.parts else 0
+
+
+@dataclass(frozen=True)
 class Melody:
     """A monophonic tune: contiguous notes and rests from tick 0, with its musical context.
 
     ``seed_end_ticks`` marks where a seed ends and a generated continuation begins (None for a
-    melody that was read, not generated). ``metadata`` holds provenance as (key, value) pairs,
+    melody that was read, not generated). ``form`` says how a whole tune is written (repeated parts,
+    endings); the notes are always the tune as played, so a slice or a join drops the form.
+    ``metadata`` holds provenance as (key, value) pairs,
     for example ('model', 'transformer-folk'), written into exported files.
     """
 
@@ -225,6 +280,7 @@ class Melody:
     pickup_ticks: int = 0
     seed_end_ticks: int | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    form: TuneForm | None = None
 
     def __post_init__(self) -> None:
         cursor = 0
@@ -239,6 +295,8 @@ class Melody:
             raise ValueError(f"pickup of {self.pickup_ticks} ticks does not fit a {self.meter} bar")
         if self.tempo_bpm <= 0:
             raise ValueError("tempo must be positive")
+        if self.form is not None and self.form.end_ticks != self.duration_ticks:
+            raise ValueError(f"the form covers {self.form.end_ticks} ticks, the notes {self.duration_ticks}")
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
@@ -312,7 +370,7 @@ class Melody:
     def continuation(self) -> Melody:
         """The generated part after the seed boundary, re-based to tick 0 (empty if none)."""
         if self.seed_end_ticks is None:
-            return replace(self, notes=())
+            return replace(self, notes=(), form=None)
         return self.slice_ticks(self.seed_end_ticks, self.duration_ticks)
 
     # --- transformations ----------------------------------------------------------------------
@@ -328,7 +386,7 @@ class Melody:
     def concatenated(self, other: Melody) -> Melody:
         """This melody followed by `other` (other's notes shifted; this melody's context kept)."""
         offset = self.duration_ticks
-        return replace(self, notes=self.notes + tuple(n.shifted(offset) for n in other.notes))
+        return replace(self, notes=self.notes + tuple(n.shifted(offset) for n in other.notes), form=None)
 
     def slice_ticks(self, start: int, end: int) -> Melody:
         """Notes between two ticks, cut at the edges, re-based to start at tick 0.
@@ -345,12 +403,12 @@ class Melody:
         boundary = None
         if self.seed_end_ticks is not None and start < self.seed_end_ticks < end:
             boundary = self.seed_end_ticks - start
-        return replace(self, notes=tuple(cut), pickup_ticks=pickup, seed_end_ticks=boundary)
+        return replace(self, notes=tuple(cut), pickup_ticks=pickup, seed_end_ticks=boundary, form=None)
 
     def first_bars(self, bars: int) -> Melody:
         """The first `bars` bars (the pickup counts as one bar when present)."""
         if bars <= 0:
-            return replace(self, notes=())
+            return replace(self, notes=(), form=None)
         bar = self.meter.bar_ticks
         end = (self.pickup_ticks + (bars - 1) * bar) if self.pickup_ticks else bars * bar
         return self.slice_ticks(0, min(end, self.duration_ticks))

@@ -23,6 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from musicgen.cadence import CadenceRule, CadenceTracker, bars_since_first_full_bar, cadence_bars
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
 from musicgen.library import ModelInfo, model_card, resolve_checkpoint
@@ -38,7 +39,8 @@ from musicgen.tokens import (
 )
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 
-__all__ = ["GenerationConfig", "Generator", "load_generator", "continue_melody", "prepare_seed"]
+__all__ = ["GenerationConfig", "Generator", "load_generator", "continue_melody", "prepare_seed",
+           "sample_continuations"]
 
 
 @dataclass(frozen=True)
@@ -137,34 +139,66 @@ def continue_melody(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> list[Melody]:
-    """Continue ``seed`` ``config.variations`` times; see the module docstring."""
+    """Continue ``seed`` ``config.variations`` times; see the module docstring.
+
+    With ``config.form == "aabb"`` the result is a whole tune in AABB form (`musicgen.whole_tune`).
+    """
+    if config.form == "aabb":
+        from musicgen.whole_tune import generate_tune
+
+        return generate_tune(seed, generator, config, on_progress=on_progress, should_stop=should_stop)
+    if config.bars is None:
+        raise GenerationError("A continuation needs a number of bars.")
+    adapted, shift = prepare_seed(seed)
+    rng_seed = config.rng_seed if config.rng_seed is not None else secrets.randbelow(2**31)
+    if config.cadence:
+        bars = cadence_bars(adapted, config.bars, config.phrase_bars)
+        degree: int | None = config.cadence_degree
+    else:
+        bars = config.bars + (1 if bars_since_first_full_bar(adapted)[1] else 0)
+        degree = None
+    melodies = sample_continuations(adapted, shift, generator, config, bars=bars, degree=degree,
+                                    rng_seed=rng_seed, on_progress=on_progress, should_stop=should_stop)
+    provenance = _provenance(generator, config, rng_seed)
+    return [m.with_metadata(**provenance, variation=index + 1) for index, m in enumerate(melodies)]
+
+
+def sample_continuations(
+    seed: Melody,
+    shift: int,
+    generator: Generator,
+    config: GenerationConfig,
+    *,
+    bars: int,
+    degree: int | None,
+    rng_seed: int,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> list[Melody]:
+    """``config.variations`` continuations of exactly ``bars`` sampled bars (the first completes a
+    seed ending mid-bar), closing on scale degree ``degree`` when it is not None. The seed must be
+    one `prepare_seed` returned (or a header-only melody), ``shift`` its transposition."""
     import torch
 
     from musicgen.sampling import generate_ids
 
-    adapted, shift = prepare_seed(seed)
-    seed_ids = VOCAB.encode(adapted, end=False, transpose=shift)
-    start = GrammarTracker.from_melody(VOCAB, adapted, meter_constraint=config.meter_constraint)
-    mid_bar = start.expect != "bar"  # the continuation completes the seed's last bar first
-    rng_seed = config.rng_seed if config.rng_seed is not None else secrets.randbelow(2**31)
-    if config.bars is None:
-        raise GenerationError("A continuation needs a number of bars.")
-    sampling = config.replace(bars=config.bars + (1 if mid_bar else 0), max_tokens=None)
+    seed_ids = VOCAB.encode(seed, end=False, transpose=shift)
+    start = GrammarTracker.from_melody(VOCAB, seed, meter_constraint=config.meter_constraint)
+    tracker: GrammarTracker | None = start if (config.grammar or config.meter_constraint) else None
+    if degree is not None:
+        rule = CadenceRule.for_continuation(bars, seed.key.mode, degree, seed.meter.strong_positions)
+        tracker = CadenceTracker(start, rule)
     rows = generate_ids(
         generator.model,
         seed_ids,
-        sampling,
-        tracker=start if (config.grammar or config.meter_constraint) else None,
-        banned_ids=_banned_pitch_ids(adapted, shift, config),
+        config.replace(bars=bars, max_tokens=None, cadence=degree is not None),
+        tracker=tracker,
+        banned_ids=_banned_pitch_ids(seed, shift, config),
         rng=torch.Generator().manual_seed(rng_seed),
         on_progress=on_progress,
         should_stop=should_stop,
     )
-    provenance = _provenance(generator, config, rng_seed)
-    return [
-        _assemble(adapted, seed_ids, row, shift).with_metadata(**provenance, variation=index + 1)
-        for index, row in enumerate(rows)
-    ]
+    return [_assemble(seed, seed_ids, row, shift) for row in rows]
 
 
 def _assemble(seed: Melody, seed_ids: list[int], row: list[int], shift: int) -> Melody:

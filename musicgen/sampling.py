@@ -20,22 +20,30 @@ generator seed give the same ids on the same machine.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Collection, Sequence
 
 import torch
 
+from musicgen.cadence import CadenceTracker
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.tokens import BAR, BOS, EOS, PAD, PITCH, TIE, VOCAB, GrammarTracker, Vocabulary
 
-__all__ = ["generate_ids", "filter_logits", "choose_next", "ConstraintMasks", "SAMPLING_THREADS"]
+__all__ = ["generate_ids", "filter_logits", "choose_next", "ConstraintMasks", "SAMPLING_THREADS",
+           "CADENCE_CANDIDATES"]
 
 _PROGRESS_EVERY = 8  # steps between on_progress calls
 # torch intra-op threads while sampling, restored afterwards. One: a step's matrices are too small
 # to split, and on a busy machine a second spinning thread made each step 20-50x slower (measured on
 # the 2-core build machine).
 SAMPLING_THREADS = 1
+# Candidates drawn per variation under a cadence; the most natural closing is kept. Measured in
+# benchmarks/bench_cadence.py: more candidates cost time linearly and gained little past 4.
+CADENCE_CANDIDATES = 4
+CLOSING_BARS = 2  # the bars whose model cost picks among cadence candidates
+LN2 = math.log(2.0)
 
 
 class ConstraintMasks:
@@ -136,7 +144,7 @@ def choose_next(
 class _Row:
     """Bookkeeping for one variation: its tracker, its ids and why it stopped."""
 
-    __slots__ = ("tracker", "ids", "bars", "notes", "done", "last_kind")
+    __slots__ = ("tracker", "ids", "bars", "notes", "done", "last_kind", "closing_bits", "closing_notes")
 
     def __init__(self, tracker: GrammarTracker | None) -> None:
         self.tracker = tracker
@@ -145,6 +153,12 @@ class _Row:
         self.notes = 0
         self.done = False
         self.last_kind = -1
+        self.closing_bits = 0.0  # the model's surprise at the closing bars (cadence candidates)
+        self.closing_notes = 0
+
+    def closing_cost(self) -> float:
+        """Bits per note the model spent on the closing bars (lower reads more natural)."""
+        return self.closing_bits / max(1, self.closing_notes)
 
     def take(self, token_id: int, kinds: tuple[int, ...], config: GenerationConfig) -> None:
         kind = kinds[token_id]
@@ -184,6 +198,7 @@ def generate_ids(
     vocab: Vocabulary = VOCAB,
     use_cache: bool = True,
     threads: int = SAMPLING_THREADS,
+    cadence_candidates: int = CADENCE_CANDIDATES,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> list[list[int]]:
@@ -195,11 +210,19 @@ def generate_ids(
     where the grammar leaves another choice. ``use_cache=False`` recomputes the whole context every
     step (benchmarks only); ``threads`` 0 keeps torch's setting. Raises `Cancelled` within one step
     of ``should_stop()`` turning true.
+
+    With a `CadenceTracker` (``config.cadence``), each variation is drawn ``cadence_candidates``
+    times under the closing bar's masks, and the candidate whose closing bars the unconstrained
+    model finds least surprising (bits per note) is kept: the ending is the model's own, chosen
+    among several, never edited.
     """
     if not seed_ids:
         raise GenerationError("the seed holds no tokens to continue")
-    masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end)
-    rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(config.variations)]
+    cadence = isinstance(tracker, CadenceTracker)
+    per_variation = max(1, cadence_candidates) if cadence else 1
+    masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end and not cadence)
+    count = config.variations * per_variation
+    rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(count)]
     was_training, torch_threads = model.training, torch.get_num_threads()
     # Changing torch's thread count rebuilds its thread pool while holding the GIL (a stall the
     # app's window feels), so only change it when it differs.
@@ -211,12 +234,16 @@ def generate_ids(
         with torch.inference_mode():
             step = _CachedStepper(model, list(seed_ids), len(rows)) if use_cache \
                 else _RecomputeStepper(model, list(seed_ids), len(rows))
-            _sample_loop(step, config, rows, masks, rng, vocab, on_progress, should_stop)
+            closing_from = (config.bars or 0) - CLOSING_BARS if cadence else None
+            _sample_loop(step, config, rows, masks, rng, vocab, on_progress, should_stop, closing_from)
     finally:
         model.train(was_training)
         if switch_threads:
             torch.set_num_threads(torch_threads)
-    return [row.ids for row in rows]
+    if per_variation == 1:
+        return [row.ids for row in rows]
+    groups = [rows[i:i + per_variation] for i in range(0, len(rows), per_variation)]
+    return [min(group, key=_Row.closing_cost).ids for group in groups]
 
 
 def _row_masks(rows: list[_Row], masks: ConstraintMasks) -> torch.Tensor:
@@ -237,19 +264,28 @@ def _sample_loop(
     vocab: Vocabulary,
     on_progress: ProgressFn | None,
     should_stop: StopFn | None,
+    closing_from: int | None = None,
 ) -> None:
+    """Sample until every row is done. With ``closing_from`` (a bar count), each row also adds up
+    the unconstrained model's bits for the tokens it takes from that bar on."""
     k = len(rows)
     logits = step.first_logits()  # (K, V)
     kinds, pad = vocab.kinds, vocab.pad_id
     for count in range(config.token_limit):
         check_stop(should_stop, "generation")
         chosen = choose_next(logits + _row_masks(rows, masks), config, rng)  # (K,)
+        bits = None
+        if closing_from is not None:  # -log2 p(chosen) under the model alone, temperature 1
+            bits = (-torch.log_softmax(logits.float(), dim=-1).gather(1, chosen.view(-1, 1)) / LN2).view(-1).tolist()
         fed, any_done = [], False
-        for row, token_id in zip(rows, chosen.tolist()):
+        for i, (row, token_id) in enumerate(zip(rows, chosen.tolist())):
             if row.done:  # finished rows keep stepping (one batch) on padding, ignored
                 fed.append(pad)
                 any_done = True
                 continue
+            if bits is not None and row.bars >= closing_from:
+                row.closing_bits += bits[i]
+                row.closing_notes += kinds[token_id] == PITCH and row.last_kind != TIE
             row.take(token_id, kinds, config)
             fed.append(token_id)
         if on_progress is not None and (count % _PROGRESS_EVERY == 0 or all(r.done for r in rows)):

@@ -22,7 +22,9 @@ __all__ = ["add_arguments", "run", "output_paths", "parse_pitch_range"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("seed", help="the melody to continue (.mid, .abc, .musicxml, ...)")
+    parser.add_argument("seed", nargs="?",
+                        help="the melody to continue (.mid, .abc, .musicxml, ...); leave it out and "
+                             "give --meter and --key to start a tune from nothing")
     parser.add_argument("--tune", type=int, help="which tune of an ABC book (1-based)")
     parser.add_argument("--track", type=int, help="which track of a MIDI file (1-based)")
     parser.add_argument("--seed-bars", type=int, metavar="N",
@@ -42,6 +44,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="let bars run free instead of filling each bar exactly")
     parser.add_argument("--pitch-range", type=parse_pitch_range, metavar="LO-HI",
                         help="lowest and highest MIDI pitch, e.g. 55-88")
+    tune = parser.add_argument_group("tunes, not fragments")
+    tune.add_argument("--cadence", action="store_true",
+                      help="end where a musician would: at the end of a phrase, last bar complete, "
+                           "the final note on the tonic (or --final-degree) on a strong beat")
+    tune.add_argument("--phrase-bars", type=int, default=8, metavar="N",
+                      help="phrase length for --cadence (default 8; 4 for short phrases); the "
+                           "continuation ends on the first phrase boundary at or after --bars")
+    tune.add_argument("--final-degree", type=int, default=1, metavar="D",
+                      help="scale degree of the final note with --cadence, 1-7 (default 1, the tonic)")
+    tune.add_argument("--form", choices=("continuation", "aabb"), default="continuation",
+                      help="aabb: a whole tune, an A part and a B part each played twice, each "
+                           "closing on a cadence (ABC export shows the repeat signs)")
+    tune.add_argument("--part-bars", type=int, default=8, metavar="N",
+                      help="bars in each part of an AABB tune (default 8)")
+    tune.add_argument("--endings", action="store_true",
+                      help="AABB parts with first and second endings")
+    tune.add_argument("--meter", help="without a seed: the tune's meter, e.g. 6/8")
+    tune.add_argument("--key", help="without a seed: the tune's key, e.g. 'D major', 'A dorian'")
     parser.add_argument("--continuation-only", action="store_true",
                         help="write only the new music, without the seed")
     parser.add_argument("-o", "--output", required=True,
@@ -85,6 +105,9 @@ def _check_outputs(paths: list[Path]) -> None:
         raise WriteError(f"Cannot write {paths[0]}: the folder {folder} is not writable.")
 
 
+_OPTION_OF = {"cadence_degree": "final-degree", "meter_constraint": "no-meter"}  # setting -> option
+
+
 def _generation_config(args: argparse.Namespace) -> GenerationConfig:
     """The options as the one GenerationConfig; an out-of-range value is bad usage (exit 2)."""
     try:
@@ -92,9 +115,12 @@ def _generation_config(args: argparse.Namespace) -> GenerationConfig:
             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, bars=args.bars,
             variations=args.variations, rng_seed=args.rng_seed, key_lock=args.key_lock,
             meter_constraint=not args.no_meter, pitch_range=args.pitch_range,
+            cadence=args.cadence, phrase_bars=args.phrase_bars, cadence_degree=args.final_degree,
+            form=args.form, part_bars=args.part_bars, endings=args.endings,
         )
     except SettingsError as exc:
-        option = f"--{exc.setting.replace('_', '-')}: " if exc.setting else ""
+        name = _OPTION_OF.get(exc.setting, exc.setting.replace("_", "-"))
+        option = f"--{name}: " if exc.setting else ""
         raise UsageError(f"{option}{exc}") from exc
 
 
@@ -106,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     config = _generation_config(args)
     paths = output_paths(args.output, config.variations)
     _check_outputs(paths)
-    seed = read_melody(args.seed, tune=args.tune, track=args.track)
+    seed = _seed(args)
     if args.seed_bars is not None:
         if args.seed_bars < 1:
             raise UsageError(f"--seed-bars must be 1 or more, not {args.seed_bars}")
@@ -119,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"musicgen: warning: {warning.message}", file=sys.stderr)
     written = []
     for melody, path in zip(results, paths):
-        out = melody.with_metadata(seed=Path(args.seed).name)
+        out = melody.with_metadata(seed=Path(args.seed).name) if args.seed else melody
         if args.continuation_only:
             out = out.continuation.replace(seed_end_ticks=None)
         written.append((path, out, melody_to_bytes(out, path)))
@@ -129,18 +155,49 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(args: argparse.Namespace) -> Melody:
+    """The seed file's melody, or a header-only seed from --meter and --key."""
+    from musicgen.io import read_melody
+    from musicgen.melody import Key, Meter
+
+    if args.seed:
+        if args.meter or args.key:
+            raise UsageError("--meter and --key start a tune without a seed; leave them out with one.")
+        return read_melody(args.seed, tune=args.tune, track=args.track)
+    if not (args.meter and args.key):
+        raise UsageError("give a seed file, or --meter and --key to start a tune from nothing.")
+    try:
+        meter, key = Meter.parse(args.meter), Key.parse(args.key)
+    except ValueError as exc:
+        raise UsageError(f"{exc} (--meter like 6/8, --key like 'D major' or 'A dorian')") from exc
+    if args.seed_bars is not None:
+        raise UsageError("--seed-bars needs a seed file.")
+    if args.form != "aabb":
+        raise UsageError("a tune started from nothing needs --form aabb (or give a seed file).")
+    from musicgen.whole_tune import header_seed
+
+    return header_seed(meter, key, title=f"Tune in {key}")
+
+
 def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: list[tuple[Path, Melody]]) -> str:
     meta = dict(first.metadata)
     tune = f" (tune {args.tune})" if args.tune else ""
+    origin = (f"seed: {args.seed}{tune}: {seed.bar_count} bars, {seed.note_count} notes, "
+              if args.seed else "seed: none, a tune from nothing in ")
     lines = [
         f"model: {meta['model']}",
-        f"seed: {args.seed}{tune}: {seed.bar_count} bars, {seed.note_count} notes, {seed.key}, "
-        f"{seed.meter}",
+        f"{origin}{seed.key}, {seed.meter}",
         f"temperature: {meta['temperature']}  top-k: {meta['top_k']}  top-p: {meta['top_p']}  "
         f"key lock: {'on' if args.key_lock else 'off'}",
         f"RNG seed: {meta['rng_seed']}",
     ]
     for path, melody in written:
+        if melody.form is not None:
+            parts = " ".join(f"{p.name}: {p.played_ticks // 2 // melody.meter.bar_ticks} bars"
+                             for p in melody.form.parts)
+            lines.append(f"wrote {path}: a tune in AABB form ({parts}, each played twice; "
+                         f"{melody.bar_count} bars as played)")
+            continue
         added = melody if args.continuation_only else melody.continuation
         # whole bars: a seed ending mid-bar has that bar completed first, not counted here
         bars = (added.duration_ticks - added.pickup_ticks) // added.meter.bar_ticks

@@ -2,7 +2,8 @@
 
 Output: X:, T:, provenance comments (``% musicgen model: ...``), M:, L:1/8, Q:, K: with the mode,
 then bars separated by ``|`` (a pickup bar first when there is one), four bars a line, ``|]`` at
-the end. Durations are multiples of L: (``A3``, ``A/``, ``A3/2``); durations the 1/8 grid cannot
+the end. A tune with a `TuneForm` (a whole tune in AABB form) is written with its repeat signs,
+``|:``, ``:|``, ``|1`` and ``:|2``, each part once, as a musician reads it. Durations are multiples of L: (``A3``, ``A/``, ``A3/2``); durations the 1/8 grid cannot
 express (triplet values) go in ``(3:2:n`` groups, written as ``(3`` for the usual three notes.
 Accidentals are relative to the key signature; once a letter has had an accidental in a bar,
 every later note of that letter in the bar gets an explicit one, so readers that carry
@@ -33,12 +34,45 @@ def melody_to_abc(melody: Melody, number: int = 1) -> str:
     tempo = round(melody.tempo_bpm)
     lines += [f"M:{melody.meter}", "L:1/8", f"Q:1/4={tempo}",
               f"K:{tonic_name(melody.key)}{_MODE_SUFFIX[melody.key.mode]}"]
-    bars = [_bar_text(bar, melody) for bar in _split_bars(melody)]
+    opening, bars = _written_bars(melody)
     for start in range(0, len(bars), _BARS_PER_LINE):
         chunk = bars[start : start + _BARS_PER_LINE]
-        last = start + _BARS_PER_LINE >= len(bars)
-        lines.append(" | ".join(chunk) + (" |]" if last else " |"))
+        text = " ".join(f"{bar} {line}" for bar, line in chunk)
+        lines.append(f"{opening} {text}" if start == 0 and opening else text)
     return "\n".join(lines) + "\n"
+
+
+def _written_bars(melody: Melody) -> tuple[str, list[tuple[str, str]]]:
+    """(the bar line before the first bar, [(bar text, the bar line after it)]).
+
+    A melody with a `TuneForm` is written as a musician reads it: each part once between ``|:``
+    and ``:|``, with ``|1`` and ``:|2`` endings; without one, bar after bar as played.
+    """
+    if melody.form is None:
+        return "", _bars_with_lines(melody, "|]")
+    opening, out = "", []
+    first = melody.form.parts[0].start
+    if first > 0:  # the pickup, played once before the first repeat
+        out += _bars_with_lines(melody.slice_ticks(0, first), "|")
+    for part in melody.form.parts:
+        if out:  # the bar line before the part opens the repeat (":|:" right after another)
+            out[-1] = (out[-1][0], ":|:" if out[-1][1] == ":|" else "|:")
+        else:
+            opening = "|:"
+        spans = {kind: (start, end) for kind, start, end in part.written_spans()}
+        close = "|1" if part.has_endings else ":|"
+        out += _bars_with_lines(melody.slice_ticks(*spans["body"]), close)
+        if part.has_endings:
+            out += _bars_with_lines(melody.slice_ticks(*spans["ending1"]), ":|2")
+            out += _bars_with_lines(melody.slice_ticks(*spans["ending2"]), "|")
+    if out[-1][1] == "|":
+        out[-1] = (out[-1][0], "|]")
+    return opening, out
+
+
+def _bars_with_lines(melody: Melody, last_line: str) -> list[tuple[str, str]]:
+    bars = [_bar_text(bar, melody) for bar in _split_bars(melody)]
+    return [(bar, "|" if i < len(bars) - 1 else last_line) for i, bar in enumerate(bars)]
 
 
 def _one_line(text: str) -> str:
