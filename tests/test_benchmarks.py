@@ -123,7 +123,19 @@ def check_train(lines: list[dict]) -> None:
         assert row["best_bits_per_note_without_reaching"] is None
 
 
+def check_cadence(lines: list[dict]) -> None:
+    assert [r["bench"] for r in lines] == ["cadence", "cadence", "aabb"] * 2
+    for off, on, aabb in (lines[:3], lines[3:]):
+        assert not off["cadence"] and on["cadence"] and on["candidates"] == 2
+        assert on["cadence_share"] == 1.0  # enforced, even by a model trained for one epoch
+        assert positive(on["bits_per_generated_note"]) and positive(on["bits_ratio_vs_off"])
+        assert set(on["overlap"]) == {"pitch_class", "note_length", "interval", "pitch_range"}
+        assert aabb["structure_share"] == 1.0 and aabb["parts_tonic_or_dominant_share"] == 1.0
+        assert 0 <= aabb["copy_4bars_share"] <= 1 and aabb["tunes"] >= 1
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
+    "bench_cadence": check_cadence,
     "bench_corpus": check_corpus,
     "bench_generate": check_generate,
     "bench_key_handling": check_key_handling,
