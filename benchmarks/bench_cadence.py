@@ -69,18 +69,15 @@ def generated_bits(model, seeds: list[Melody], outputs: list[Melody]) -> float:
 
 
 def run_cadence(generator, seeds, split: str, candidates: int | None, smoke: bool) -> dict:
-    import musicgen.sampling as sampling
     from musicgen.evaluate.stats import feature_overlaps
     from musicgen.pipeline import continue_melody
 
     asked, phrase = (2, 4) if smoke else (8, 8)
-    if candidates is not None:
-        sampling.CADENCE_CANDIDATES = candidates  # read when generate_ids is called
     started = time.perf_counter()
     outputs = []
     for i, item in enumerate(seeds):
         config = GenerationConfig(bars=asked, cadence=candidates is not None, phrase_bars=phrase,
-                                  rng_seed=1234 + i)
+                                  cadence_candidates=candidates or 1, rng_seed=1234 + i)
         outputs.append(continue_melody(item.seed, generator, config)[0])
     seconds = time.perf_counter() - started
     ok = [cadence_ok(o, s.seed, asked, phrase) for o, s in zip(outputs, seeds)]

@@ -45,6 +45,9 @@ class GenerationConfig:
     cadence: bool = False
     phrase_bars: int = 8  # phrase length in bars: 8 (or 4)
     cadence_degree: int = 1  # scale degree of the final note, 1..7 (5: the dominant)
+    # candidates drawn per variation under a cadence; the one whose closing bars the model finds
+    # most natural is kept (measured in benchmarks/bench_cadence.py)
+    cadence_candidates: int = 4
     # A whole tune (musicgen.whole_tune): "aabb" makes an A part of `part_bars` bars played twice,
     # then a B part played twice, each closing on a cadence; `bars` and `cadence` are then unused.
     form: str = "continuation"  # "continuation" or "aabb"
@@ -84,6 +87,8 @@ class GenerationConfig:
              f"The phrase length must be from 1 to 32 bars, not {self.phrase_bars}."),
             ("cadence_degree", _is_int(self.cadence_degree) and 1 <= self.cadence_degree <= 7,
              f"The final note's scale degree must be from 1 to 7, not {self.cadence_degree}."),
+            ("cadence_candidates", _is_int(self.cadence_candidates) and 1 <= self.cadence_candidates <= 16,
+             f"Cadence candidates must be from 1 to 16, not {self.cadence_candidates}."),
             ("cadence", not (self.cadence is True and not self.meter_constraint),
              "Ending on a cadence needs the meter constraint (whole bars) on."),
             ("cadence", not (self.cadence is True and self.bars is None),

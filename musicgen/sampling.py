@@ -31,17 +31,13 @@ from musicgen.generation import GenerationConfig
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.tokens import BAR, BOS, EOS, PAD, PITCH, TIE, VOCAB, GrammarTracker, Vocabulary
 
-__all__ = ["generate_ids", "filter_logits", "choose_next", "ConstraintMasks", "SAMPLING_THREADS",
-           "CADENCE_CANDIDATES"]
+__all__ = ["generate_ids", "filter_logits", "choose_next", "ConstraintMasks", "SAMPLING_THREADS"]
 
 _PROGRESS_EVERY = 8  # steps between on_progress calls
 # torch intra-op threads while sampling, restored afterwards. One: a step's matrices are too small
 # to split, and on a busy machine a second spinning thread made each step 20-50x slower (measured on
 # the 2-core build machine).
 SAMPLING_THREADS = 1
-# Candidates drawn per variation under a cadence; the most natural closing is kept. Measured in
-# benchmarks/bench_cadence.py: more candidates cost time linearly and gained little past 4.
-CADENCE_CANDIDATES = 4
 CLOSING_BARS = 2  # the bars whose model cost picks among cadence candidates
 LN2 = math.log(2.0)
 
@@ -198,7 +194,6 @@ def generate_ids(
     vocab: Vocabulary = VOCAB,
     use_cache: bool = True,
     threads: int = SAMPLING_THREADS,
-    cadence_candidates: int = CADENCE_CANDIDATES,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> list[list[int]]:
@@ -211,7 +206,7 @@ def generate_ids(
     step (benchmarks only); ``threads`` 0 keeps torch's setting. Raises `Cancelled` within one step
     of ``should_stop()`` turning true.
 
-    With a `CadenceTracker` (``config.cadence``), each variation is drawn ``cadence_candidates``
+    With a `CadenceTracker` (``config.cadence``), each variation is drawn ``config.cadence_candidates``
     times under the closing bar's masks, and the candidate whose closing bars the unconstrained
     model finds least surprising (bits per note) is kept: the ending is the model's own, chosen
     among several, never edited.
@@ -219,7 +214,7 @@ def generate_ids(
     if not seed_ids:
         raise GenerationError("the seed holds no tokens to continue")
     cadence = isinstance(tracker, CadenceTracker)
-    per_variation = max(1, cadence_candidates) if cadence else 1
+    per_variation = config.cadence_candidates if cadence else 1
     masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end and not cadence)
     count = config.variations * per_variation
     rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(count)]
