@@ -76,8 +76,8 @@ class CadenceTracker(GrammarTracker):
         key = super().state_key()
         if self.bars_done == self.rule.final_bar - 1:
             return key + ("before", self.rule)
-        if self.closing:
-            return key + ("closing", self.final, self.rule)
+        if self.closing:  # a duration's choices depend on whether the pitch could end the tune
+            return key + ("closing", self.final, self.last_pitch_id in self._final_ids, self.rule)
         return key
 
     def allowed(self) -> tuple[int, ...]:

@@ -111,6 +111,24 @@ def test_in_the_closing_bar_only_the_final_pitch_may_start_on_the_last_strong_be
     assert [VOCAB.tokens[i] for i in tracker.allowed()] == ["D:18"]  # it lasts to the bar line
 
 
+def test_cached_masks_tell_a_final_pitch_from_a_passing_one():
+    """The sampler caches masks by state key: after the tonic and after another pitch on the same
+    strong beat, the allowed durations differ, so the keys must too (a shared cache once let a
+    passing pitch take the final note's length)."""
+    from musicgen.sampling import ConstraintMasks
+
+    masks = ConstraintMasks.shared(VOCAB, allow_end=False)
+    rule = CadenceRule(final_bar=0, final_pitch_class=0, strong=(0, 12))
+    chosen = {}
+    for pitch in ("P:60", "P:62"):
+        tracker = CadenceTracker(GrammarTracker(VOCAB, Meter(2, 4), 0, expect="bar"), rule)
+        tracker.advance(VOCAB.id(pitch))
+        allowed = masks.for_tracker(tracker).isfinite().nonzero().view(-1).tolist()
+        chosen[pitch] = {VOCAB.tokens[i] for i in allowed}
+    assert "D:24" in chosen["P:60"] and "D:24" not in chosen["P:62"]
+    assert max(int(t[2:]) for t in chosen["P:62"]) == 12
+
+
 def test_a_passing_note_ends_by_the_last_strong_beat_and_nothing_ties_into_the_closing_bar():
     tracker = CadenceTracker(GrammarTracker(VOCAB, Meter(4, 4), 0, expect="bar"),
                              CadenceRule(final_bar=1, final_pitch_class=0, strong=(0, 24)))
