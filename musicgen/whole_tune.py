@@ -24,7 +24,7 @@ from musicgen.cadence import bars_since_first_full_bar, cadence_bars
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
 from musicgen.melody import Key, Melody, Meter, PartForm, TuneForm
-from musicgen.pipeline import Generator, prepare_seed, sample_continuations
+from musicgen.continuation import LoadedModel, prepare_seed, sample_continuations
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.tokens import VOCAB
 
@@ -49,7 +49,7 @@ class _Part:
 
 def generate_tune(
     seed: Melody,
-    generator: Generator,
+    generator: LoadedModel,
     config: GenerationConfig,
     *,
     on_progress: ProgressFn | None = None,
@@ -89,7 +89,7 @@ def _prepare(seed: Melody) -> tuple[Melody, int]:
     return header, VOCAB.shift_for(header)
 
 
-def _draw_a_parts(seed: Melody, shift: int, generator: Generator, config: GenerationConfig,
+def _draw_a_parts(seed: Melody, shift: int, generator: LoadedModel, config: GenerationConfig,
                   rng_seed: int, should_stop: StopFn | None) -> list[Melody]:
     """The A part of every variation, in one batch: the seed continued to its part's end."""
     full, partial = bars_since_first_full_bar(seed)
@@ -101,7 +101,7 @@ def _draw_a_parts(seed: Melody, shift: int, generator: Generator, config: Genera
                                 rng_seed=rng_seed, should_stop=should_stop)
 
 
-def _with_endings(whole: Melody, seed: Melody, generator: Generator, config: GenerationConfig,
+def _with_endings(whole: Melody, seed: Melody, generator: LoadedModel, config: GenerationConfig,
                   rng_seed: int, should_stop: StopFn | None) -> _Part:
     """Split the part's closing bar off, and draw a first ending when the config asks for one."""
     bar = whole.meter.bar_ticks
@@ -118,7 +118,7 @@ def _with_endings(whole: Melody, seed: Melody, generator: Generator, config: Gen
     return _Part(body, second, first)
 
 
-def _draw_b_part(played_a: Melody, generator: Generator, config: GenerationConfig, rng_seed: int,
+def _draw_b_part(played_a: Melody, generator: LoadedModel, config: GenerationConfig, rng_seed: int,
                  should_stop: StopFn | None) -> _Part:
     check_stop(should_stop, "generation")
     adapted, shift = prepare_seed(played_a)
