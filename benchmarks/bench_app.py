@@ -1,7 +1,7 @@
 """Benchmark the desktop app: time to a shown window, and the longest main-thread stall while a
 model loads and while variations are generated (a 5 ms QTimer heartbeat measures the gaps).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_app.py [--model lstm|transformer|PATH]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_app.py [--model lstm|transformer|PATH] [--smoke]
 
 Prints JSON lines. Targets (issue 5): window shown < 1 s; stall during generation < 50 ms.
 Uses the shipped checkpoints; when they are missing, trains a tiny model first (and says so).
@@ -85,14 +85,14 @@ def _wait(app, signal_owner_flag: list, timeout_s: float = 600.0) -> None:
 
 _TRAIN = """
 import sys
-sys.path.insert(0, "tests/gui")
-from conftest import _training_melodies  # the GUI tests' small corpus
+sys.path.insert(0, ".")
+from tests.support import training_melodies  # the tests' small corpus
 from musicgen.corpus import Corpus
 from musicgen.train import train
-from musicgen.train_config import TrainConfig
+from musicgen.train.config import TrainConfig
 config = TrainConfig(model=sys.argv[1], preset="tiny", batch_size=8, max_epochs=2, device="cpu",
                      seed=3, patience=0)
-train(config, Corpus.from_melodies(_training_melodies(), name="bench"), out_path=sys.argv[2])
+train(config, Corpus.from_melodies(training_melodies(), name="bench"), out_path=sys.argv[2])
 """
 
 
@@ -104,40 +104,50 @@ def _tiny_checkpoint(folder: Path, kind: str) -> Path:
     return path
 
 
-def bench_stall(model: str, variations: int, bars: int) -> list[dict]:
+def _model_path(model: str, folder: Path, tiny: bool) -> tuple[str, str]:
+    """(checkpoint path, where it came from): the shipped or named model, else a tiny one."""
+    from musicgen.errors import CheckpointError
+    from musicgen.library import MODEL_NAMES, resolve_checkpoint
+
+    if tiny:
+        return str(_tiny_checkpoint(folder, model)), "tiny model trained by the benchmark (--smoke)"
+    try:
+        return str(resolve_checkpoint(model)), "shipped checkpoint"
+    except CheckpointError:
+        if model not in MODEL_NAMES:
+            raise
+        return str(_tiny_checkpoint(folder, model)), "tiny model trained by the benchmark"
+
+
+def bench_stall(model: str, variations: int, bars: int, smoke: bool = False) -> list[dict]:
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
     from gui.settings import AppSettings
-    from musicgen import pipeline
 
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="bench-app-"))
     window = MainWindow(AppSettings(tmp / "settings.ini"))
     window.show()
-    note = "shipped checkpoint"
-    if model in pipeline.MODEL_NAMES and not pipeline.resolve_model_path(model).exists():
-        model, note = str(_tiny_checkpoint(tmp, model)), "tiny model trained by the benchmark"
-    else:
-        model = str(pipeline.resolve_model_path(model))
+    model, note = _model_path(model, tmp, smoke)
     heart = Heartbeat()
     heart.timer.start()
     done: list = []
-    seeded = window.seed_changed.connect(lambda *_: done.append(1))
+    seeded = window.seed.seed_changed.connect(lambda *_: done.append(1))
     window.start(preload_model=False)
     _wait(app, done)
-    window.seed_changed.disconnect(seeded)
+    window.seed.seed_changed.disconnect(seeded)
     rows = []
     for phase in ("load_model", "generate", "generate_again"):
         done.clear()
         heart.reset()
         start = time.perf_counter()
         if phase == "load_model":
-            job = window.add_checkpoint(model)  # loads it (torch too) and selects it
+            job = window.models.add_checkpoint(model)  # loads it (torch too) and selects it
         else:
             window.ui.sampling.replace_values(variations=variations, bars=bars, rng_seed=1,
                                               new_seed_each_time=False)
-            job = window.generate()
+            job = window.generation.generate()
         job.finished.connect(lambda *_: done.append(1))
         if os.environ.get("BENCH_APP_TRACE"):
             job.finished.connect(lambda *_: print(f"  finished at {time.perf_counter():.3f}",
@@ -150,7 +160,7 @@ def bench_stall(model: str, variations: int, bars: int) -> list[dict]:
                      "model_source": note, "variations": variations, "bars": bars,
                      "seconds": round(time.perf_counter() - start, 3),
                      "max_stall_ms": round(heart.max_gap * 1000, 1), "heartbeats": heart.ticks,
-                     "target_ms": 50 if phase != "load_model" else None})
+                     "target_ms": 50 if phase != "load_model" else None, "smoke": smoke})
     window.close()
     return rows
 
@@ -160,9 +170,13 @@ def main() -> None:
     parser.add_argument("--model", default="lstm")
     parser.add_argument("--variations", type=int, default=8)
     parser.add_argument("--bars", type=int, default=32)
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: one start-up run, a tiny model, 2 variations x 2 bars")
     args = parser.parse_args()
-    print(json.dumps(bench_startup()), flush=True)
-    for row in bench_stall(args.model, args.variations, args.bars):
+    if args.smoke:
+        args.variations, args.bars = 2, 2
+    print(json.dumps({**bench_startup(1 if args.smoke else 3), "smoke": args.smoke}), flush=True)
+    for row in bench_stall(args.model, args.variations, args.bars, args.smoke):
         print(json.dumps(row), flush=True)
 
 

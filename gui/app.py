@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("musicgen")
     app.setOrganizationName("musicgen")
     window = MainWindow()
-    install_excepthook(window.report_unexpected)
+    install_excepthook(window.dialogs.unexpected_error)
     window.show()
     window.start(args[0] if args else None)
     return app.exec()

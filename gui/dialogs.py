@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 __all__ = ["Dialogs", "SEED_FILE_FILTER"]
 
+# Melody files are read by their content, not their name: ABC tune books often end in .txt.
 SEED_FILE_FILTER = (
-    "Melodies (*.mid *.midi *.abc *.musicxml *.mxl *.xml);;MIDI (*.mid *.midi);;ABC (*.abc);;"
-    "MusicXML (*.musicxml *.mxl *.xml);;All files (*)"
+    "Melodies (*.mid *.midi *.kar *.abc *.txt *.musicxml *.mxl *.xml);;MIDI (*.mid *.midi *.kar);;"
+    "ABC (*.abc *.txt);;MusicXML (*.musicxml *.mxl *.xml);;All files (*)"
 )
 
 
@@ -40,6 +41,10 @@ class Dialogs(QObject):
         box.finished.connect(box.deleteLater)
         self.error_shown.emit(text)
 
+    def unexpected_error(self, text: str) -> None:
+        """Where `sys.excepthook` sends exceptions raised in slots: a box, and the app stays up."""
+        self.error(text, "Something went wrong")
+
     def confirm(self, question: str, title: str = "musicgen") -> bool:
         """Ask a yes/no question (blocking); True for yes."""
         answer = QMessageBox.question(self._window, title, question,
@@ -51,12 +56,3 @@ class Dialogs(QObject):
                   caption: str = "Open a melody") -> str | None:
         path, _ = QFileDialog.getOpenFileName(self._window, caption, folder, file_filter)
         return path or None
-
-    def save_file(self, start_path: str, file_filter: str, caption: str = "Export as") -> str | None:
-        path, _ = QFileDialog.getSaveFileName(
-            self._window, caption, start_path, file_filter,
-            options=QFileDialog.Option.DontConfirmOverwrite)
-        return path or None
-
-    def folder(self, start: str, caption: str = "Choose a folder") -> str | None:
-        return QFileDialog.getExistingDirectory(self._window, caption, start) or None

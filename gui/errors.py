@@ -21,9 +21,9 @@ __all__ = ["crash_log_path", "log_exception", "describe_exception", "install_exc
 
 def crash_log_path() -> Path:
     """Where unexpected exceptions are logged (created on first use)."""
-    import platformdirs
+    from musicgen.userdirs import log_dir
 
-    return Path(platformdirs.user_data_dir("musicgen", appauthor=False)) / "logs" / "gui-errors.log"
+    return log_dir() / "gui-errors.log"
 
 
 def log_exception(exc: BaseException) -> Path | None:

@@ -1,45 +1,63 @@
-"""ExportControl: the window's Export: ask with the export dialog, confirm overwrites, write the
-files in the worker (`gui.export`) and report where they went."""
+"""ExportControl: Export: ask with the export dialog, confirm overwrites, write the files in the
+worker (`gui.export_tasks`) and say where they went.
+
+It exports the variations listed (the selected one or all of them), or the seed alone when there
+are none; it reads the playback tempo through a callable. Signal: ``export_finished(list)`` (the
+paths written).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from musicgen.melody import Melody
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from gui.dialogs import Dialogs
 from gui.errors import describe_exception
-from gui.export import ExportRequest, existing_targets, plan_export, safe_stem, write_plan
+from gui.export_tasks import ExportRequest, existing_targets, plan_export, safe_stem, write_plan
+from gui.seed_state import SeedState
+from gui.settings import AppSettings
+from gui.status import StatusArea
 from gui.widgets.export_dialog import ExportDialog
-from gui.workers import Job
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from gui.widgets.variations_list import VariationsList
+from gui.workers import Job, Worker
+from musicgen.melody import Melody
 
 __all__ = ["ExportControl"]
 
 
-class ExportControl:
-    """Export for one window: the selected variation, all of them, or the seed alone."""
+class ExportControl(QObject):
+    """Export the selected variation, all of them, or the seed alone."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self._win = window
+    export_finished = Signal(list)  # list[Path]
+
+    def __init__(self, seed: SeedState, variations: VariationsList, *,
+                 tempo_bpm: Callable[[], float], worker: Worker, status: StatusArea,
+                 settings: AppSettings, dialogs: Dialogs, dialog_parent: QWidget | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._seed, self._variations, self._tempo_bpm = seed, variations, tempo_bpm
+        self._worker, self._status = worker, status
+        self._settings, self._dialogs = settings, dialogs
+        self._dialog_parent = dialog_parent
         self.last_dialog: ExportDialog | None = None
 
     def _melodies(self) -> list[Melody]:
-        win = self._win
-        return win.ui.variations.melodies or ([win.seed] if win.seed else [])
+        seed = self._seed.melody
+        return self._variations.melodies or ([seed] if seed else [])
 
     def make_dialog(self) -> ExportDialog | None:
         """The export dialog for what there is to export (None, after saying so, when nothing)."""
-        win = self._win
         melodies = self._melodies()
         if not melodies:
-            win.dialogs.error("There is nothing to export yet: load a seed and generate.")
+            self._dialogs.error("There is nothing to export yet: load a seed and generate.")
             return None
         title = melodies[0].title or "melody"
-        dialog = ExportDialog(win.settings.last_folder, safe_stem(title), len(melodies), win)
-        if not win.ui.variations.melodies:
+        dialog = ExportDialog(self._settings.last_folder, safe_stem(title), len(melodies),
+                              self._dialog_parent)
+        if not self._variations.melodies:
             dialog.continuation_radio.setEnabled(False)
         self.last_dialog = dialog
         return dialog
@@ -55,27 +73,28 @@ class ExportControl:
 
     def export_with(self, request: ExportRequest) -> Job | None:
         """Write the selected variation (or all of them) as the request says, after confirming."""
-        win = self._win
         melodies = self._melodies()
         if not melodies or not request.path:
             return None
-        current = max(win.ui.variations.currentRow(), 0)
+        current = max(self._variations.currentRow(), 0)
         plan = plan_export(request, melodies, min(current, len(melodies) - 1))
         existing = existing_targets(plan)
         if existing:
             names = ", ".join(p.name for p in existing[:3]) + ("…" if len(existing) > 3 else "")
-            if not win.dialogs.confirm(f"Replace {len(existing)} existing file(s): {names}?",
-                                       "Replace files?"):
+            if not self._dialogs.confirm(f"Replace {len(existing)} existing file(s): {names}?",
+                                         "Replace files?"):
                 return None
-        job = win.worker.submit(write_plan, plan, win.ui.transport.tempo_bpm, name="export")
+        job = self._worker.submit(write_plan, plan, self._tempo_bpm(), name="export")
         job.finished.connect(self._exported)
-        job.failed.connect(lambda exc: win.dialogs.error(
-            describe_exception(exc, "exporting"), "Export failed"))
+        job.failed.connect(self._export_failed)
         folder = Path(request.path) if request.all_variations else Path(request.path).parent
-        win.settings.last_folder = str(folder)
+        self._settings.last_folder = str(folder)
         return job
 
     def _exported(self, paths: list[Path]) -> None:
         where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
-        self._win.show_status(f"Exported {where}.")
-        self._win.export_finished.emit(paths)
+        self._status.show_message(f"Exported {where}.")
+        self.export_finished.emit(paths)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self._dialogs.error(describe_exception(exc, "exporting"), "Export failed")

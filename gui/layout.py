@@ -41,7 +41,6 @@ class MainWindowUi:
     model_panel: ModelPanel
     sampling: SamplingPanel
     generate_button: QPushButton
-    toolbar: QToolBar
 
 
 def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
@@ -104,4 +103,4 @@ def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
         toolbar.addAction(action)
     window.addToolBar(toolbar)
     return MainWindowUi(seed_panel, corpus, tabs, roll, transport, variations, export_button,
-                        model_panel, sampling, generate_button, toolbar)
+                        model_panel, sampling, generate_button)

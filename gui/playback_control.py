@@ -1,4 +1,5 @@
-"""Playback for the window: render a melody in the worker, play it, move the playhead.
+"""PlaybackController: render a melody in the worker, play it, report the playhead (no widgets:
+`gui.transport_control` shows what it says).
 
 `gui.audio.AudioPlayer` (QtMultimedia) is created on the first Play, so QtMultimedia is not on the
 start-up path. With no audio device the user is told once, in the status bar.
@@ -9,16 +10,22 @@ worker instead (`musicgen.playback.midi_port`); listing ports is guarded and may
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from musicgen.melody import TICKS_PER_QUARTER, Melody
-
 from gui.workers import Worker
+from musicgen.melody import TICKS_PER_QUARTER, Melody
+from musicgen.progress import ProgressFn, StopFn
 
-__all__ = ["PlaybackController", "ticks_to_seconds", "seconds_to_ticks", "list_midi_ports",
-           "play_on_midi_port"]
+__all__ = [
+    "PlaybackController",
+    "list_midi_ports",
+    "play_on_midi_port",
+    "seconds_to_ticks",
+    "ticks_to_seconds",
+]
 
 PortOpener = Callable[[str], Any]
 _MIDI_SLEEP_SLICE_S = 0.02  # how soon Stop is heard while a long note sounds on a MIDI port
@@ -29,11 +36,11 @@ def ticks_to_seconds(ticks: int, tempo_bpm: float) -> float:
 
 
 def seconds_to_ticks(seconds: float, tempo_bpm: float) -> int:
-    return int(round(seconds * tempo_bpm / 60.0 * TICKS_PER_QUARTER))
+    return round(seconds * tempo_bpm / 60.0 * TICKS_PER_QUARTER)
 
 
-def _render(melody: Melody, tempo_bpm: float, *, on_progress: Any = None,
-            should_stop: Any = None) -> tuple[Any, int]:
+def _render(melody: Melody, tempo_bpm: float, *, on_progress: ProgressFn | None = None,
+            should_stop: StopFn | None = None) -> tuple[Any, int]:
     from musicgen import playback
 
     samples = playback.render(melody, tempo_bpm=tempo_bpm, on_progress=on_progress,
@@ -41,7 +48,8 @@ def _render(melody: Melody, tempo_bpm: float, *, on_progress: Any = None,
     return samples, playback.DEFAULT_SAMPLE_RATE_HZ
 
 
-def list_midi_ports(*, on_progress: Any = None, should_stop: Any = None) -> list[str]:
+def list_midi_ports(*, on_progress: ProgressFn | None = None,
+                    should_stop: StopFn | None = None) -> list[str]:
     """The MIDI output port names ([] when there is no MIDI backend or sound system)."""
     from musicgen.playback.midi_port import list_output_ports
 
@@ -49,8 +57,8 @@ def list_midi_ports(*, on_progress: Any = None, should_stop: Any = None) -> list
 
 
 def play_on_midi_port(melody: Melody, tempo_bpm: float, port_name: str,
-                      opener: PortOpener | None = None, *, on_progress: Any = None,
-                      should_stop: Callable[[], bool] | None = None) -> None:
+                      opener: PortOpener | None = None, *, on_progress: ProgressFn | None = None,
+                      should_stop: StopFn | None = None) -> None:
     """Open the port, send the melody in real time (stoppable between short sleeps), close it."""
     from musicgen.playback import midi_port
 

@@ -1,125 +1,162 @@
-"""SeedControl: what the window does with seeds: open files, pick tunes or tracks, trim, apply ABC,
-use a corpus tune, fill the recent-files menu.
+"""SeedControl: everything the user does with seeds: open files (Open, recent files, drops), pick a
+tune or track, trim, apply typed ABC, load the corpus and use one of its tunes.
 
-The reading itself runs in the worker (`gui.seed_loading`); this object only wires results into
-the window's panels and signals. A file that cannot be read never replaces the current seed.
+It drives the seed panel, the corpus browser and the recent-files menu, and changes the one
+`SeedState`; the reading runs in the worker (`gui.seed_tasks`). A file that cannot be read never
+replaces the current seed: the user gets one sentence in a dialog instead.
+
+Signals: ``load_failed(str)`` (a file could not be read; the sentence shown),
+``corpus_loaded(list)`` (the corpus tunes, now in the browser), ``tempo_found(float)`` (a new seed
+brings its tempo, for the transport).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from musicgen.melody import Melody
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMenu
 
+from gui.dialogs import Dialogs
 from gui.errors import describe_exception
-from gui.seed_loading import LoadedSeed, load_corpus_tunes, load_seed_file, parse_abc_text
-from gui.workers import Job
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from gui.seed_state import SeedState
+from gui.seed_tasks import (
+    DEFAULT_SEED_PATH,
+    LoadedSeed,
+    builtin_seed,
+    load_corpus_tunes,
+    load_seed_file,
+    parse_abc_text,
+)
+from gui.settings import AppSettings
+from gui.status import StatusArea
+from gui.widgets.corpus_browser import CorpusBrowser
+from gui.widgets.seed_panel import SeedPanel
+from gui.workers import Job, Worker
+from musicgen.melody import Melody
 
 __all__ = ["SeedControl"]
 
 
-class SeedControl:
-    """Seed actions for one window (the window keeps `seed` and `seed_path`)."""
+class SeedControl(QObject):
+    """Seed actions over the seed panel, the corpus browser and the recent-files menu."""
 
-    def __init__(self, window: MainWindow, corpus_name: str = "folk") -> None:
-        self._win = window
-        self.full_seed: Melody | None = None
+    load_failed = Signal(str)
+    corpus_loaded = Signal(list)
+    tempo_found = Signal(float)
+
+    def __init__(self, seed: SeedState, panel: SeedPanel, corpus: CorpusBrowser, recent_menu: QMenu,
+                 *, worker: Worker, status: StatusArea, settings: AppSettings, dialogs: Dialogs,
+                 corpus_name: str = "folk", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.seed, self._panel, self._corpus, self._recent_menu = seed, panel, corpus, recent_menu
+        self._worker, self._status = worker, status
+        self._settings, self._dialogs = settings, dialogs
         self.corpus_name = corpus_name
+        seed.seed_changed.connect(self._show_seed)
+        panel.open_requested.connect(self.open_dialog)
+        panel.part_chosen.connect(self.choose_part)
+        panel.trim_requested.connect(self.trim)
+        panel.abc_submitted.connect(self.apply_abc)
+        corpus.load_requested.connect(self.load_corpus)
+        corpus.tune_chosen.connect(self._use_tune)
+        recent_menu.aboutToShow.connect(self.fill_recent_menu)
+
+    # --- files --------------------------------------------------------------------------------
+    def open_initial(self, path: str | None = None) -> None:
+        """At start-up: `path` when given, else the shipped example tune, else a built-in one."""
+        if path:
+            self.open_path(path)
+        elif DEFAULT_SEED_PATH.is_file():
+            self.open_path(str(DEFAULT_SEED_PATH), remember=False)
+        else:
+            self.use(builtin_seed())
 
     def open_dialog(self) -> None:
-        win = self._win
-        path = win.dialogs.open_file(win.settings.last_folder)
+        path = self._dialogs.open_file(self._settings.last_folder)
         if path:
             self.open_path(path)
 
     def open_path(self, path: str, part: int | None = None, remember: bool = True) -> Job:
-        """Read a melody file in the worker; on success it becomes the seed, else nothing changes."""
-        win = self._win
-        win.show_status(f"Reading {Path(path).name}…")
-        job = win.worker.submit(load_seed_file, str(path), part, name="read seed")
+        """Read a melody file in the worker; it becomes the seed when it can be read, else nothing
+        changes."""
+        self._status.show_message(f"Reading {Path(path).name}…")
+        job = self._worker.submit(load_seed_file, str(path), part, name="read seed")
         job.finished.connect(lambda loaded: self._file_loaded(loaded, remember))
         job.failed.connect(self._file_failed)
         return job
 
     def _file_loaded(self, loaded: LoadedSeed, remember: bool) -> None:
-        self.set_seed(loaded.melody, path=loaded.path)
-        self._win.ui.seed_panel.set_parts(loaded.kind, loaded.parts, loaded.part)
+        self.use(loaded.melody, path=loaded.path)
+        self._panel.set_parts(loaded.kind, loaded.parts, loaded.part)
         if remember:
-            self._win.settings.add_recent_file(loaded.path)
+            self._settings.add_recent_file(loaded.path)
 
     def _file_failed(self, exc: BaseException) -> None:
-        win = self._win
         text = describe_exception(exc, "reading the melody")
-        win.dialogs.error(text, "Cannot open this melody")
-        win.show_status("The seed was not changed.")
-        win.seed_load_failed.emit(text)
+        self._dialogs.error(text, "Cannot open this melody")
+        self._status.show_message("The seed was not changed.")
+        self.load_failed.emit(text)
 
     def choose_part(self, part: int) -> None:
-        if self._win.seed_path:
-            self.open_path(self._win.seed_path, part, remember=False)
+        if self.seed.path:
+            self.open_path(self.seed.path, part, remember=False)
 
-    def set_seed(self, melody: Melody, path: str | None = None) -> None:
-        """Make `melody` the seed (clears the variations of the previous seed)."""
-        win, ui = self._win, self._win.ui
-        win.seed = self.full_seed = melody
-        win.seed_path = path
+    def fill_recent_menu(self) -> None:
+        menu, files = self._recent_menu, self._settings.recent_files
+        menu.clear()
+        for path in files:
+            menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
+        menu.setEnabled(bool(files))
+
+    # --- the seed itself ----------------------------------------------------------------------
+    def use(self, melody: Melody, path: str | None = None) -> None:
+        """Make `melody` the seed (the views clear the previous seed's variations)."""
         if path is None:
-            ui.seed_panel.set_parts("", ())
-        ui.seed_panel.set_seed(melody)
-        ui.variations.set_variations([])
-        ui.transport.tempo_spin.setValue(int(round(melody.tempo_bpm)))
-        win.show_melody(melody)
-        win.show_status(f"Seed: {melody.title or 'untitled'} ({melody.bar_count} bars).")
-        win.seed_changed.emit(melody)
+            self._panel.set_parts("", ())
+        self.tempo_found.emit(melody.tempo_bpm)
+        self._status.show_message(f"Seed: {melody.title or 'untitled'} ({melody.bar_count} bars).")
+        self.seed.set(melody, path)
 
     def trim(self, bars: int) -> None:
-        win = self._win
-        if self.full_seed is None:
-            return
-        trimmed = self.full_seed.first_bars(bars)
-        if not trimmed.pitched_notes:
-            win.show_status(f"The first {bars} bars have no notes; the seed was not trimmed.")
-            return
-        win.seed = trimmed
-        win.ui.seed_panel.set_seed(trimmed, full_bars=self.full_seed.bar_count)
-        win.ui.variations.set_variations([])
-        win.show_melody(trimmed)
-        win.seed_changed.emit(trimmed)
+        if self.seed.full is not None and self.seed.trim(bars) is None:
+            self._status.show_message(
+                f"The first {bars} bars have no notes; the seed was not trimmed.")
+
+    def _show_seed(self, melody: Melody) -> None:
+        full = self.seed.full
+        self._panel.set_seed(melody, full_bars=full.bar_count if full is not None else None)
 
     def apply_abc(self, text: str) -> Job:
-        panel = self._win.ui.seed_panel
-        job = self._win.worker.submit(parse_abc_text, text, name="read ABC")
+        job = self._worker.submit(parse_abc_text, text, name="read ABC")
         job.finished.connect(self._abc_applied)
-        job.failed.connect(lambda exc: panel.set_abc_error(describe_exception(exc, "reading the ABC")))
+        job.failed.connect(lambda exc: self._panel.set_abc_error(
+            describe_exception(exc, "reading the ABC")))
         return job
 
     def _abc_applied(self, melody: Melody) -> None:
-        self._win.ui.seed_panel.set_abc_error("")
-        self.set_seed(melody)
+        self._panel.set_abc_error("")
+        self.use(melody)
 
+    # --- the corpus ---------------------------------------------------------------------------
     def load_corpus(self) -> Job:
-        win, browser = self._win, self._win.ui.corpus
+        browser, status = self._corpus, self._status
         browser.set_status("Loading the folk corpus (the first time takes a while)…")
-        job = win.worker.submit(load_corpus_tunes, self.corpus_name, name="load corpus")
-        job.progress.connect(win.generation_control.show_progress)
-        job.finished.connect(self._corpus_loaded)
-        job.failed.connect(lambda exc: browser.set_status(
-            describe_exception(exc, "loading the corpus")))
+        job = self._worker.submit(load_corpus_tunes, self.corpus_name, name="load corpus")
+        job.progress.connect(status.show_progress)
+        job.finished.connect(self._corpus_ready)
+        job.failed.connect(self._corpus_failed)
         return job
 
-    def _corpus_loaded(self, tunes: list[Any]) -> None:
-        self._win.progress_bar.hide()
-        self._win.ui.corpus.set_tunes(tunes)
-        self._win.corpus_loaded.emit(tunes)
+    def _corpus_ready(self, tunes: list[Any]) -> None:
+        self._status.hide_progress()
+        self._corpus.set_tunes(tunes)
+        self.corpus_loaded.emit(tunes)
 
-    def fill_recent_menu(self) -> None:
-        win = self._win
-        menu = win.actions.recent_menu
-        menu.clear()
-        for path in win.settings.recent_files:
-            menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
-        menu.setEnabled(bool(win.settings.recent_files))
+    def _corpus_failed(self, exc: BaseException) -> None:
+        self._status.hide_progress()
+        self._corpus.set_status(describe_exception(exc, "loading the corpus"))
+
+    def _use_tune(self, tune: Any) -> None:
+        self.use(tune.melody)

@@ -1,7 +1,9 @@
 """The app's persistent settings: the only module that knows QSettings keys.
 
-Everything the window remembers between runs (last folder, model, sampling values, tempo, recent
+Everything the window remembers between runs (last folder, model, sampling values, loop, recent
 files, window geometry) is read and written through `AppSettings`, so a key is spelled once.
+Sampling values are saved as `GenerationConfig.to_dict` and read back with `from_dict`, so a value
+that is missing, of the wrong type or out of range falls back to its default.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-__all__ = ["AppSettings", "MAX_RECENT_FILES"]
+from musicgen.generation import GenerationConfig
+
+__all__ = ["MAX_RECENT_FILES", "AppSettings"]
 
 MAX_RECENT_FILES = 8
 
@@ -20,10 +24,9 @@ _LAST_FOLDER = "files/last_folder"
 _RECENT = "files/recent"
 _MODEL = "model/name"
 _SAMPLING = "sampling/values"
-_TEMPO = "playback/tempo_bpm"
+_NEW_SEED = "sampling/new_seed_each_time"
 _LOOP = "playback/loop"
 _GEOMETRY = "window/geometry"
-_STATE = "window/state"
 
 
 class AppSettings:
@@ -70,31 +73,22 @@ class AppSettings:
     def model(self, name_or_path: str) -> None:
         self._qs.setValue(_MODEL, name_or_path)
 
-    @property
-    def sampling(self) -> dict[str, Any]:
-        """The sampling panel's values as saved (a dict; unknown keys are ignored by the panel)."""
-        return self._load_json(_SAMPLING, {})
+    def sampling(self, defaults: GenerationConfig) -> GenerationConfig:
+        """The sampling values saved last; each missing or unusable one is taken from `defaults`."""
+        return GenerationConfig.from_dict(self._load_json(_SAMPLING, {}), defaults)
 
-    @sampling.setter
-    def sampling(self, values: dict[str, Any]) -> None:
-        self._qs.setValue(_SAMPLING, json.dumps(values))
+    @property
+    def new_seed_each_time(self) -> bool:
+        return _is_true(self._qs.value(_NEW_SEED, "true"))
+
+    def save_sampling(self, config: GenerationConfig, new_seed_each_time: bool) -> None:
+        self._qs.setValue(_SAMPLING, json.dumps(config.to_dict()))
+        self._qs.setValue(_NEW_SEED, "true" if new_seed_each_time else "false")
 
     # --- playback -----------------------------------------------------------------------------
     @property
-    def tempo_bpm(self) -> float | None:
-        value = self._qs.value(_TEMPO, None)
-        try:
-            return float(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            return None
-
-    @tempo_bpm.setter
-    def tempo_bpm(self, bpm: float) -> None:
-        self._qs.setValue(_TEMPO, float(bpm))
-
-    @property
     def loop(self) -> bool:
-        return str(self._qs.value(_LOOP, "false")).lower() == "true"
+        return _is_true(self._qs.value(_LOOP, "false"))
 
     @loop.setter
     def loop(self, on: bool) -> None:
@@ -110,15 +104,6 @@ class AppSettings:
     def geometry(self, data: QByteArray) -> None:
         self._qs.setValue(_GEOMETRY, data)
 
-    @property
-    def window_state(self) -> QByteArray | None:
-        value = self._qs.value(_STATE, None)
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
-
-    @window_state.setter
-    def window_state(self, data: QByteArray) -> None:
-        self._qs.setValue(_STATE, data)
-
     def _load_json(self, key: str, default: Any) -> Any:
         raw = self._qs.value(key, None)
         if not raw:
@@ -128,3 +113,7 @@ class AppSettings:
         except ValueError:
             return default
         return value if isinstance(value, type(default)) else default
+
+
+def _is_true(value: Any) -> bool:
+    return str(value).lower() == "true"

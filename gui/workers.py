@@ -1,10 +1,12 @@
 """The one background worker: runs any long musicgen call off the GUI thread.
 
 Every long call in musicgen takes ``on_progress`` and ``should_stop`` keyword arguments
-(DESIGN.md, boundary 6). `Worker.submit(fn, *args, **kwargs)` runs ``fn`` on a pool thread with
-those two callbacks added and returns a `Job` whose signals fire on the GUI thread:
+(DESIGN.md, boundary 6; the contract is `musicgen.progress`). `Worker.submit(fn, *args, **kwargs)`
+runs ``fn`` on a pool thread with those two callbacks added and returns a `Job` whose signals fire
+on the GUI thread:
 
-- ``progress(fraction, message)``: fraction in 0..1, or -1 when the call does not say how far it is;
+- ``progress(done, total, message)``: what the call reported, relayed unchanged (``total`` 0: the
+  call cannot tell how far it is);
 - ``finished(result)``; ``failed(exception)``; ``cancelled()`` (the call raised `Cancelled`).
 
 Progress is throttled (at most one signal per 50 ms) so a chatty call cannot flood the event loop.
@@ -23,35 +25,15 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, SIGNAL, Signal, Slot
+from PySide6.QtCore import SIGNAL, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
-__all__ = ["Job", "Worker", "progress_to_fraction", "GIL_SWITCH_INTERVAL_S"]
+__all__ = ["GIL_SWITCH_INTERVAL_S", "Job", "Worker"]
 
 _PROGRESS_INTERVAL_S = 0.05
 GIL_SWITCH_INTERVAL_S = 0.001  # at most this long the GUI thread waits for a worker's GIL
-
-
-def progress_to_fraction(*args: Any, **kwargs: Any) -> tuple[float, str]:
-    """Read whatever a musicgen ``on_progress`` call passes as (fraction or -1, message).
-
-    Accepted shapes: ``(fraction)``, ``(done, total)``, ``(done, total, message)``, ``(message)``,
-    and keywords ``done=``/``total=``/``fraction=``/``message=``.
-    """
-    numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-    texts = [a for a in args if isinstance(a, str)]
-    message = str(kwargs.get("message", texts[0] if texts else ""))
-    if "fraction" in kwargs:
-        numbers = [float(kwargs["fraction"])]
-    elif "done" in kwargs and "total" in kwargs:
-        numbers = [kwargs["done"], kwargs["total"]]
-    fraction = -1.0
-    if len(numbers) >= 2 and numbers[1]:
-        fraction = float(numbers[0]) / float(numbers[1])
-    elif len(numbers) == 1 and 0.0 <= float(numbers[0]) <= 1.0:
-        fraction = float(numbers[0])
-    return (min(max(fraction, 0.0), 1.0) if fraction >= 0 else -1.0), message
 
 
 class Job(QObject):
@@ -61,11 +43,11 @@ class Job(QObject):
     signals, so a slot that captured the job (``lambda j=job: ...``) cannot keep it alive.
     """
 
-    progress = Signal(float, str)
+    progress = Signal(float, float, str)  # done, total (0: unknown), message
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
-    _PUBLIC = (("progress", "progress(double,QString)"), ("finished", "finished(PyObject)"),
+    _PUBLIC = (("progress", "progress(double,double,QString)"), ("finished", "finished(PyObject)"),
                ("failed", "failed(PyObject)"), ("cancelled", "cancelled()"))
 
     def __init__(self, name: str, stop_event: threading.Event) -> None:
@@ -105,7 +87,7 @@ class _Task(QRunnable):
     """
 
     def __init__(self, key: int, fn: Callable[..., Any], args: tuple, kwargs: dict,
-                 stop_event: threading.Event, worker: "Worker") -> None:
+                 stop_event: threading.Event, worker: Worker) -> None:
         super().__init__()
         self._key, self._fn, self._args, self._kwargs = key, fn, args, kwargs
         self._stop = stop_event
@@ -117,12 +99,12 @@ class _Task(QRunnable):
         if worker is not None:
             getattr(worker, signal_name).emit(self._key, *args)
 
-    def _on_progress(self, *args: Any, **kwargs: Any) -> None:
+    def _on_progress(self, done: float, total: float, message: str) -> None:
+        """The call's ``on_progress``: relayed unchanged, at most once an interval (and the end)."""
         now = time.monotonic()
-        fraction, message = progress_to_fraction(*args, **kwargs)
-        if now - self._last_progress >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
+        if now - self._last_progress >= _PROGRESS_INTERVAL_S or (total and done >= total):
             self._last_progress = now
-            self._report("_progressed", fraction, message)
+            self._report("_progressed", float(done), float(total), str(message))
 
     def run(self) -> None:
         from musicgen.errors import Cancelled
@@ -152,7 +134,7 @@ class Worker(QObject):
 
     # Emitted from the pool threads; queued to the GUI thread.
     _outcome = Signal(int, str, object)
-    _progressed = Signal(int, float, str)
+    _progressed = Signal(int, float, float, str)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
@@ -184,11 +166,11 @@ class Worker(QObject):
             job.stop()
         return self._pool.waitForDone(wait_ms)
 
-    @Slot(int, float, str)
-    def _progress(self, key: int, fraction: float, message: str) -> None:
+    @Slot(int, float, float, str)
+    def _progress(self, key: int, done: float, total: float, message: str) -> None:
         job = self._jobs.get(key)
         if job is not None:
-            job.progress.emit(fraction, message)
+            job.progress.emit(done, total, message)
 
     @Slot(int, str, object)
     def _deliver(self, key: int, kind: str, payload: object) -> None:

@@ -42,10 +42,14 @@ def _wait_for(app, signal, timeout_s: float = 300.0) -> list:
 
 def shipped_checkpoint() -> Path | None:
     """The shipped model to show: the Transformer, else the LSTM; None when neither is complete."""
-    from musicgen import pipeline
+    from musicgen.errors import CheckpointError
+    from musicgen.library import resolve_checkpoint
 
     for name in ("transformer", "lstm"):
-        weights = pipeline.resolve_model_path(name)
+        try:
+            weights = resolve_checkpoint(name)
+        except CheckpointError:
+            continue
         if weights.is_file() and weights.with_suffix(".json").is_file():
             return weights
     return None
@@ -76,21 +80,21 @@ def main() -> int:
     window.setGeometry(0, 0, 1366, 740)
     window.show()
     listed: list = []
-    window.models_listed.connect(listed.append)  # the shipped models are listed in the worker
+    window.models.models_listed.connect(listed.append)  # the shipped models are listed in the worker
     window.start(preload_model=False)
-    _wait_for(app, window.seed_changed)
+    _wait_for(app, window.seed.seed_changed)
     end = time.perf_counter() + 30.0
     while not listed and time.perf_counter() < end:
         _pump(app, 0.05)
     _pump(app, 0.5)
     window.grab().save(str(DOCS / "app-empty.png"))
 
-    job = window.add_checkpoint(_model_path(tmp))
+    job = window.models.add_checkpoint(_model_path(tmp))
     _wait_for(app, job.finished)
     window.ui.sampling.replace_values(variations=4, bars=8, temperature=0.9, rng_seed=2024,
                                       new_seed_each_time=False)
-    window.generate()
-    _wait_for(app, window.generation_finished)
+    window.generation.generate()
+    _wait_for(app, window.generation.generation_finished)
     window.ui.variations.setCurrentRow(1)
     boundary = window.ui.roll.melody.seed_end_ticks or 0
     window.ui.roll.set_playhead(boundary + 30)  # scrolls to show the end of the seed

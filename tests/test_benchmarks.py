@@ -134,14 +134,22 @@ def check_cadence(lines: list[dict]) -> None:
         assert 0 <= aabb["copy_4bars_share"] <= 1 and aabb["tunes"] >= 1
 
 
+def check_app(lines: list[dict]) -> None:
+    startup, *phases = lines
+    assert startup["bench"] == "app_startup" and startup["torch_loaded_at_start"] is False
+    assert positive(startup["process_to_window_s_best"])
+    assert [r["phase"] for r in phases] == ["load_model", "generate", "generate_again"]
+    assert all(positive(r["seconds"]) and r["max_stall_ms"] >= 0 for r in phases)
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
+    "bench_app": check_app,
     "bench_cadence": check_cadence,
     "bench_corpus": check_corpus,
     "bench_generate": check_generate,
     "bench_key_handling": check_key_handling,
     "bench_model_speed": check_model_speed,
     "bench_train": check_train,
-    # bench_app: added with the gui/ refactor
 }
 
 

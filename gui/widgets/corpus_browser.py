@@ -112,10 +112,6 @@ class CorpusBrowser(QWidget):
     def search(self, text: str) -> None:
         self.search_edit.setText(text)
 
-    def choose_collection(self, name: str | None) -> None:
-        """Show one collection's tunes (None: all of them)."""
-        self.collection_combo.setCurrentIndex(max(self.collection_combo.findData(name), 0))
-
     def visible_titles(self) -> list[str]:
         return [str(self._proxy.index(r, 0).data()) for r in range(self._proxy.rowCount())]
 

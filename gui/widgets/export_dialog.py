@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
     QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from gui.export import EXPORT_FORMATS, ExportRequest
+from gui.export_tasks import EXPORT_FORMATS, ExportRequest
 
 __all__ = ["ExportDialog"]
 

@@ -1,6 +1,6 @@
 """ModelPanel: choose the LSTM, the Transformer or another checkpoint, and read its model card.
 
-A view only: it is given the model cards (`musicgen.pipeline.ModelInfo`-like objects with name,
+A view only: it is given the model cards (`musicgen.library.ModelInfo`-like objects with name,
 path, kind, parameters, corpus, bits_per_note) and emits the name or path the user picked.
 """
 
@@ -100,9 +100,6 @@ class ModelPanel(QGroupBox):
     def current_model(self) -> str | None:
         """The name or checkpoint path to load, None when there is no model."""
         return self._keys[self._current] if 0 <= self._current < len(self._keys) else None
-
-    def current_card(self) -> Any | None:
-        return self._cards[self._current] if 0 <= self._current < len(self._cards) else None
 
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)

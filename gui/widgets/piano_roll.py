@@ -20,6 +20,7 @@ CONTINUATION_COLOUR = QColor("#e07b2a")
 _PLAYHEAD = QColor("#d62828")
 _GUTTER_PX = 40
 _TOP_PX = 18
+_FORM_LINE = QColor("#7a4fb0")  # part labels of a whole tune
 _MIN_ROW_PX = 7
 _ZOOM_LIMITS = (0.5, 24.0)
 _BLACK_KEYS = {1, 3, 6, 8, 10}
@@ -226,6 +227,30 @@ class PianoRollView(QScrollArea):
                 painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                                  pitch_to_name(pitch))
 
+    def form_labels(self) -> list[tuple[int, str]]:
+        """(tick, label) where each part of a whole tune starts, is repeated, and its endings."""
+        form = self.melody.form if self.melody is not None else None
+        labels: list[tuple[int, str]] = []
+        for part in form.parts if form is not None else ():
+            again = part.start + part.body_ticks + part.first_ending_ticks
+            labels += [(part.start, part.name), (again, f"{part.name} again")]
+            if part.has_endings:
+                spans = {kind: start for kind, start, _ in part.written_spans()}
+                labels += [(spans["ending1"], "1st ending"), (spans["ending2"], "2nd ending")]
+        return sorted(labels)
+
+    def _paint_form(self, painter: QPainter, height: int) -> None:
+        """Part labels of a whole tune, in the bar-number band, with a line down the roll."""
+        bold = QFont(painter.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        for tick, label in self.form_labels():
+            x = int(self.tick_to_x(tick))
+            painter.setPen(QPen(_FORM_LINE, 1, Qt.PenStyle.DotLine))
+            painter.drawLine(x, _TOP_PX, x, height)
+            painter.setPen(_FORM_LINE)
+            painter.drawText(x + 3, _TOP_PX + 12, label)
+
     def _paint_grid(self, painter: QPainter) -> None:
         assert self.melody is not None
         height, end = self._canvas.height(), self.melody.duration_ticks
@@ -243,6 +268,7 @@ class PianoRollView(QScrollArea):
             if tick < end:
                 painter.setPen(QColor("#444"))
                 painter.drawText(x + 3, _TOP_PX - 5, str(number))
+        self._paint_form(painter, height)
         boundary = self.melody.seed_end_ticks
         if boundary is not None and 0 < boundary < end:
             x = int(self.tick_to_x(boundary))

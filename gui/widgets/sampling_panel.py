@@ -1,70 +1,46 @@
 """SamplingPanel: the controls that shape a generation (temperature, top-p, length, RNG seed...).
 
-It holds `SamplingValues`, a plain frozen value with the same field names as
-`musicgen.pipeline.GenerationConfig` (so this widget never imports the pipeline or torch) plus
-the panel-only switch ``new_seed_each_time``.
+It shows and gives a `musicgen.generation.GenerationConfig` (torch-free: the panel never imports
+the pipeline), which holds the defaults and range checks; the panel's own defaults differ in two
+values (`SAMPLING_DEFAULTS`). "New seed each time" is the panel's own switch, not a sampling value:
+it says whether Generate rolls the dice first (`values_for_next_generation`).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QSlider, QSpinBox, QToolButton,
-    QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-__all__ = ["SamplingPanel", "SamplingValues", "MAX_RNG_SEED"]
+from musicgen.generation import MAX_RNG_SEED, GenerationConfig
 
-MAX_RNG_SEED = 2**31 - 1
+__all__ = ["SAMPLING_DEFAULTS", "SamplingPanel"]
 
-
-@dataclass(frozen=True)
-class SamplingValues:
-    """What the panel shows; ``generation_kwargs()`` feeds GenerationConfig."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    bars: int = 8
-    variations: int = 4
-    rng_seed: int = 1234
-    new_seed_each_time: bool = True
-    key_lock: bool = False
-    meter_constraint: bool = True
-
-    def generation_kwargs(self) -> dict[str, Any]:
-        values = asdict(self)
-        values.pop("new_seed_each_time")
-        return values
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SamplingValues:
-        """Build from saved settings, ignoring unknown keys and values of the wrong type."""
-        clean: dict[str, Any] = {}
-        for spec in fields(cls):
-            value, default = data.get(spec.name), spec.default
-            if isinstance(default, bool):
-                ok = isinstance(value, bool)
-            elif isinstance(default, int):
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            else:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if ok:
-                clean[spec.name] = type(default)(value)
-        return cls(**clean)
+# What the panel shows at first: four variations to compare, a fixed RNG seed to reproduce, and
+# continuations that end on a cadence (issue 11: on by default in the app).
+SAMPLING_DEFAULTS = GenerationConfig(variations=4, rng_seed=1234, cadence=True)
+_FORMS = (("continuation", "Continue the seed"), ("aabb", "Whole tune (AABB)"))
 
 
 class SamplingPanel(QGroupBox):
     """Temperature slider + number, top-p, bars, variations, RNG seed with dice, switches."""
 
-    values_changed = Signal(object)  # SamplingValues
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sampling", parent)
-        self._building = True
         self.temperature_slider = QSlider(Qt.Orientation.Horizontal)
         self.temperature_slider.setRange(10, 200)
         self.temperature_spin = _double_spin(0.1, 2.0, 0.05, 2)
@@ -85,10 +61,44 @@ class SamplingPanel(QGroupBox):
         self.new_seed_check = QCheckBox("New seed each time")
         self.key_lock_check = QCheckBox("Key lock (stay in the seed's scale)")
         self.meter_check = QCheckBox("Meter constraint (whole bars)")
+        self._make_tune_controls()
         self._lay_out()
         self._connect()
-        self.set_values(SamplingValues())
-        self._building = False
+        self.new_seed_check.setChecked(True)
+        self.set_values(SAMPLING_DEFAULTS)
+
+    def _make_tune_controls(self) -> None:
+        """Whole tunes: end on a cadence, phrase length, AABB form, part length, endings."""
+        self.form_combo = QComboBox()
+        for key, label in _FORMS:
+            self.form_combo.addItem(label, key)
+        self.form_combo.setToolTip("Continue the seed, or write a whole tune: an A part and a B "
+                                   "part, each played twice and closing on the tonic")
+        self.cadence_check = QCheckBox("End on a cadence")
+        self.cadence_check.setToolTip("End at the end of a phrase, the last bar complete, on the "
+                                      "tonic on a strong beat")
+        self.phrase_combo = QComboBox()
+        for bars in (8, 4):
+            self.phrase_combo.addItem(f"{bars}-bar phrases", bars)
+        self.part_bars_spin = QSpinBox()
+        self.part_bars_spin.setRange(2, 32)
+        self.part_bars_spin.setSuffix(" bars a part")
+        self.endings_check = QCheckBox("First and second endings")
+        self.form_combo.currentIndexChanged.connect(self._update_tune_controls)
+        self.cadence_check.toggled.connect(self._update_tune_controls)
+        self.meter_check.toggled.connect(self._update_tune_controls)
+
+    def _update_tune_controls(self, *_: object) -> None:
+        """Show only the choices that apply: a cadence and AABB need whole bars."""
+        whole_bars = self.meter_check.isChecked()
+        aabb = self.form_combo.currentData() == "aabb"
+        self.form_combo.setEnabled(whole_bars)
+        self.cadence_check.setEnabled(whole_bars and not aabb)
+        self.phrase_combo.setEnabled(whole_bars and not aabb and self.cadence_check.isChecked())
+        self.bars_spin.setEnabled(not aabb)
+        for widget in (self.part_bars_spin, self.endings_check):
+            widget.setVisible(aabb)
+            widget.setEnabled(whole_bars)
 
     def _lay_out(self) -> None:
         temp_row = QHBoxLayout()
@@ -103,8 +113,17 @@ class SamplingPanel(QGroupBox):
         form.addRow("Length", self.bars_spin)
         form.addRow("Variations", self.variations_spin)
         form.addRow("RNG seed", seed_row)
+        cadence_row = QHBoxLayout()
+        cadence_row.addWidget(self.cadence_check)
+        cadence_row.addWidget(self.phrase_combo)
+        part_row = QHBoxLayout()
+        part_row.addWidget(self.part_bars_spin)
+        part_row.addWidget(self.endings_check)
+        form.addRow("Make", self.form_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addLayout(cadence_row)
+        layout.addLayout(part_row)
         for check in (self.new_seed_check, self.key_lock_check, self.meter_check):
             layout.addWidget(check)
 
@@ -114,40 +133,50 @@ class SamplingPanel(QGroupBox):
         self.temperature_spin.valueChanged.connect(
             lambda v: self.temperature_slider.setValue(round(v * 100)))
         self.dice_button.clicked.connect(lambda: self.roll_dice())
-        for spin in (self.temperature_spin, self.top_p_spin, self.bars_spin, self.variations_spin,
-                     self.rng_seed_spin):
-            spin.valueChanged.connect(self._emit)
-        for check in (self.new_seed_check, self.key_lock_check, self.meter_check):
-            check.toggled.connect(self._emit)
 
-    def _emit(self, *_args: object) -> None:
-        if not self._building:
-            self.values_changed.emit(self.values())
-
-    def values(self) -> SamplingValues:
-        return SamplingValues(
+    def values(self) -> GenerationConfig:
+        """The sampling values shown (what the panel does not show keeps its default)."""
+        whole_bars = self.meter_check.isChecked()
+        return SAMPLING_DEFAULTS.replace(
             temperature=round(self.temperature_spin.value(), 2),
             top_p=round(self.top_p_spin.value(), 2),
             bars=self.bars_spin.value(),
             variations=self.variations_spin.value(),
             rng_seed=self.rng_seed_spin.value(),
-            new_seed_each_time=self.new_seed_check.isChecked(),
             key_lock=self.key_lock_check.isChecked(),
-            meter_constraint=self.meter_check.isChecked(),
+            meter_constraint=whole_bars,
+            cadence=whole_bars and self.cadence_check.isChecked(),
+            phrase_bars=self.phrase_combo.currentData(),
+            form=self.form_combo.currentData() if whole_bars else "continuation",
+            part_bars=self.part_bars_spin.value(),
+            endings=self.endings_check.isChecked(),
         )
 
-    def set_values(self, values: SamplingValues) -> None:
-        building, self._building = self._building, True
-        self.temperature_spin.setValue(min(max(values.temperature, 0.1), 2.0))
-        self.top_p_spin.setValue(values.top_p)
-        self.bars_spin.setValue(values.bars)
-        self.variations_spin.setValue(values.variations)
-        self.rng_seed_spin.setValue(min(max(values.rng_seed, 0), MAX_RNG_SEED))
-        self.new_seed_check.setChecked(values.new_seed_each_time)
-        self.key_lock_check.setChecked(values.key_lock)
-        self.meter_check.setChecked(values.meter_constraint)
-        self._building = building
-        self._emit()
+    def set_values(self, config: GenerationConfig) -> None:
+        """Show `config`, each value clamped to what the controls offer."""
+        self.temperature_spin.setValue(min(max(config.temperature, 0.1), 2.0))
+        self.top_p_spin.setValue(config.top_p)
+        self.bars_spin.setValue(config.bars if config.bars is not None else SAMPLING_DEFAULTS.bars)
+        self.variations_spin.setValue(config.variations)
+        seed = config.rng_seed if config.rng_seed is not None else SAMPLING_DEFAULTS.rng_seed
+        self.rng_seed_spin.setValue(seed)
+        self.key_lock_check.setChecked(config.key_lock)
+        self.meter_check.setChecked(config.meter_constraint)
+        self.cadence_check.setChecked(config.cadence)
+        self.phrase_combo.setCurrentIndex(max(0, self.phrase_combo.findData(config.phrase_bars)))
+        self.form_combo.setCurrentIndex(max(0, self.form_combo.findData(config.form)))
+        self.part_bars_spin.setValue(config.part_bars)
+        self.endings_check.setChecked(config.endings)
+        self._update_tune_controls()
+
+    @property
+    def new_seed_each_time(self) -> bool:
+        """Whether Generate rolls a new RNG seed first."""
+        return self.new_seed_check.isChecked()
+
+    @new_seed_each_time.setter
+    def new_seed_each_time(self, on: bool) -> None:
+        self.new_seed_check.setChecked(on)
 
     def roll_dice(self, rng: random.Random | None = None) -> int:
         """Set and return a new random RNG seed."""
@@ -155,14 +184,17 @@ class SamplingPanel(QGroupBox):
         self.rng_seed_spin.setValue(seed)
         return seed
 
-    def values_for_next_generation(self) -> SamplingValues:
+    def values_for_next_generation(self) -> GenerationConfig:
         """The values to generate with, rolling a new RNG seed first when asked to."""
-        if self.new_seed_check.isChecked():
+        if self.new_seed_each_time:
             self.roll_dice()
         return self.values()
 
-    def replace_values(self, **changes: Any) -> None:
-        self.set_values(replace(self.values(), **changes))
+    def replace_values(self, new_seed_each_time: bool | None = None, **changes: Any) -> None:
+        """Change some values (GenerationConfig field names) and, if given, the dice switch."""
+        if new_seed_each_time is not None:
+            self.new_seed_each_time = new_seed_each_time
+        self.set_values(self.values().replace(**changes))
 
 
 def _double_spin(low: float, high: float, step: float, decimals: int) -> QDoubleSpinBox:

@@ -19,7 +19,6 @@ class TransportBar(QWidget):
     """A play/stop toggle, a tempo box (beats per minute) and a loop switch."""
 
     play_clicked = Signal()
-    tempo_changed = Signal(int)
     loop_toggled = Signal(bool)
     output_changed = Signal(object)  # a MIDI port name, or None for the built-in synthesizer
 
@@ -49,7 +48,6 @@ class TransportBar(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.position_label)
         self.play_button.clicked.connect(self.play_clicked)
-        self.tempo_spin.valueChanged.connect(self.tempo_changed)
         self.loop_check.toggled.connect(self.loop_toggled)
         self.output_combo.currentIndexChanged.connect(
             lambda _i: self.output_changed.emit(self.midi_port))

@@ -98,10 +98,6 @@ class VariationsList(QListWidget):
     def melodies(self) -> list[Melody]:
         return list(self._melodies)
 
-    def current_melody(self) -> Melody | None:
-        row = self.currentRow()
-        return self._melodies[row] if 0 <= row < len(self._melodies) else None
-
     def _on_row(self, row: int) -> None:
         if 0 <= row < len(self._melodies):
             self.variation_selected.emit(row)

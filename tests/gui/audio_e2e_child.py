@@ -12,13 +12,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest_audio import PulseServer, pulse_server  # noqa: F401  (fixture)
 
 from gui.audio import NO_DEVICE_MESSAGE, AudioPlayer
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note
 from musicgen.playback import Rendering, Voice, render_with_playhead
 from musicgen.playback.analysis import cents_between, estimate_frequency_hz, first_sound_index, rms
 from musicgen.playback.voices import midi_to_hz
+from tests.support.audio import PulseServer, pulse_server  # noqa: F401  (fixture)
 
 MODE = os.environ.get("MUSICGEN_AUDIO_CHILD", "")
 pytestmark = pytest.mark.skipif(not MODE, reason="run through tests/gui/test_audio_e2e.py")
@@ -192,15 +192,15 @@ def test_the_window_plays_its_seed_at_the_right_pitches(
 
     from musicgen.playback import note_times
 
-    with qtbot.waitSignal(window.seed_changed, timeout=10_000):
-        window.set_seed(MELODY)
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=10_000):
+        window.seeds.use(MELODY)
     assert window.ui.transport.tempo_bpm == 150
     timings = note_times(MELODY, tempo_bpm=150.0)
     duration_s = timings[-1].end_s
     recording = pulse_server.record(tmp_path / "window.raw")
     qtbot.waitUntil(recording.has_started, timeout=10_000)
     statuses: list[str] = []
-    window.status_changed.connect(statuses.append)
+    window.status.message_changed.connect(statuses.append)
     playheads: list[object] = []
     window.playback.playhead_moved.connect(playheads.append)
     assert window.actions.play.shortcut() == QKeySequence("Space")

@@ -18,10 +18,10 @@ import weakref
 
 import numpy as np
 import pytest
-from conftest_audio import PulseServer, pulse_server  # noqa: F401  (fixture)
 
 from gui.audio import AudioPlayer
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note
+from tests.support.audio import PulseServer, pulse_server  # noqa: F401  (fixture)
 
 MODE = os.environ.get("MUSICGEN_AUDIO_CHILD", "")
 pytestmark = pytest.mark.skipif(MODE != "pulse", reason="run through tests/gui/test_audio_e2e.py")
@@ -146,7 +146,7 @@ def test_controller_toggles_loops_and_is_destroyed_playing(
     ticks.clear()
     with qtbot.waitSignal(controller.playing_changed, check_params_cb=bool, timeout=10_000):
         controller.play(third, 240.0)
-    moved = lambda: [t for t in ticks if t is not None]  # noqa: E731
+    moved = lambda: [t for t in ticks if t is not None]
     qtbot.waitUntil(lambda: any(b < a for a, b in zip(moved(), moved()[1:])), timeout=10_000)
     assert controller.is_playing and messages == []
     with qtbot.waitSignal(controller.destroyed, timeout=5_000):
@@ -181,8 +181,8 @@ def _quit_while_playing(folder: str) -> int:
             QTimer.singleShot(300, quit_now)
 
     window.playback.playing_changed.connect(on_playing)
-    window.seed_changed.connect(lambda _m: window.actions.play.trigger())
-    QTimer.singleShot(0, lambda: window.set_seed(_melody(67)))
+    window.seed.seed_changed.connect(lambda _m: window.actions.play.trigger())
+    QTimer.singleShot(0, lambda: window.seeds.use(_melody(67)))
     code = app.exec()
     # quit() closes the window first (its closeEvent stops its playback), exit() does not.
     print("playing at quit: {} {}".format(*at_quit), flush=True)

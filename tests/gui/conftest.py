@@ -4,12 +4,13 @@ files of every format written inline, and a window that is torn down with its wo
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from gui_helpers import KESH_ABC, TUNE_BOOK_ABC, MUSICXML, write_midi, open_and_wait, generate_and_wait, select_model  # noqa: F401  (shared with the tests)
+from tests.support import KESH_ABC, MUSICXML, TUNE_BOOK_ABC, write_midi
+from tests.support.gui import open_and_wait
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -60,11 +61,11 @@ def tiny_checkpoint_dir(tiny_checkpoints: dict) -> Path:
 @pytest.fixture
 def models_window(qtbot, window, tiny_checkpoint_dir, monkeypatch, tmp_path):
     """The window listing the tiny checkpoints as its models, with The Kesh as the seed."""
-    from musicgen import pipeline
+    from musicgen import library
 
-    monkeypatch.setattr(pipeline, "DEFAULT_CHECKPOINT_DIR", tiny_checkpoint_dir)
-    with qtbot.waitSignal(window.models_listed, timeout=30000):
-        window.refresh_models()
+    monkeypatch.setattr(library, "DEFAULT_CHECKPOINT_DIR", tiny_checkpoint_dir)
+    with qtbot.waitSignal(window.models.models_listed, timeout=30000):
+        window.models.refresh_models()
     seeds = tmp_path / "model-window-seed"
     seeds.mkdir()
     (seeds / "kesh.abc").write_text(KESH_ABC)

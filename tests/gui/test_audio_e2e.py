@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest_audio import (  # noqa: F401  (pulse_server: a fixture)
+
+from tests.support.audio import (  # noqa: F401  (pulse_server: a fixture)
     PulseServer,
     missing_pulse_binaries,
     pulse_server,
@@ -75,8 +76,9 @@ def test_quitting_the_app_while_it_plays_exits_cleanly(
 ) -> None:
     """The real window (looping) and a stray player play; the app quits (quit() closes the window
     first, exit() leaves it playing); the interpreter ends."""
+    # Run as a script, the child finds `tests.support` through PYTHONPATH (the repository root).
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", PULSE_SERVER=pulse_server.address,
-                       MUSICGEN_QUIT_BY_EXIT="1" if how == "exit" else "",
+                       PYTHONPATH=str(ROOT), MUSICGEN_QUIT_BY_EXIT="1" if how == "exit" else "",
                        **{v: str(tmp_path) for v in ("XDG_DATA_HOME", "XDG_CONFIG_HOME",
                                                      "XDG_CACHE_HOME")})
     result = subprocess.run([sys.executable, "-X", "faulthandler", str(LIFETIME_CHILD), "quit",

@@ -48,7 +48,7 @@ def test_search_filter_and_use_a_corpus_tune_as_the_seed(qtbot, corpus_window, t
     win = corpus_window
     browser = win.ui.corpus
     win.ui.tabs.setCurrentWidget(browser)
-    with qtbot.waitSignal(win.corpus_loaded, timeout=120000) as loaded:
+    with qtbot.waitSignal(win.seeds.corpus_loaded, timeout=120000) as loaded:
         browser.load_button.click()
     assert len(loaded.args[0]) == len(TUNES)
     assert prepared_path(tmp_path / "my-corpus").is_file()  # prepared under MUSICGEN_DATA_DIR
@@ -69,13 +69,13 @@ def test_search_filter_and_use_a_corpus_tune_as_the_seed(qtbot, corpus_window, t
 
     qtbot.keyClicks(browser.search_edit, "swallow")
     browser.table.selectRow(0)
-    with qtbot.waitSignal(win.seed_changed, timeout=10000) as changed:
+    with qtbot.waitSignal(win.seed.seed_changed, timeout=10000) as changed:
         browser.use_button.click()
     seed = changed.args[0]
     assert seed.title == "Swallowtail Jig" and str(seed.meter) == "6/8"
     assert seed.pitched_notes[0].pitch == 67 and seed.pitched_notes[1].pitch == 64  # G E
-    assert win.seed is seed and win.ui.roll.melody is seed and win.seed_path is None
-    assert "Swallowtail Jig" in win.status_label.text()
+    assert win.seed.melody is seed and win.ui.roll.melody is seed and win.seed.path is None
+    assert "Swallowtail Jig" in win.status.message
 
 
 def test_a_corpus_folder_that_cannot_be_read_is_said_in_the_browser(qtbot, tmp_path,
@@ -89,7 +89,7 @@ def test_a_corpus_folder_that_cannot_be_read_is_said_in_the_browser(qtbot, tmp_p
     win = MainWindow(AppSettings(tmp_path / "settings.ini"), corpus=str(tmp_path / "missing"))
     qtbot.addWidget(win)
     before = win.ui.corpus.status_label.text()
-    job = win.load_corpus()
+    job = win.seeds.load_corpus()
     with qtbot.waitSignal(job.failed, timeout=60000):
         pass
     text = win.ui.corpus.status_label.text()

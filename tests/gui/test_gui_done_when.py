@@ -24,7 +24,7 @@ def _generate_four(qtbot, win, temperature: float) -> list:
     sampling.temperature_spin.setValue(temperature)
     sampling.variations_spin.setValue(4)
     sampling.bars_spin.setValue(4)
-    with qtbot.waitSignal(win.generation_finished, timeout=120000) as done:
+    with qtbot.waitSignal(win.generation.generation_finished, timeout=120000) as done:
         win.ui.generate_button.click()
     return done.args[0]
 
@@ -38,7 +38,7 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
     tune.write_text(MY_TUNE)
     # 1. File > Open, picking their own tune in the (replaced) file picker.
     monkeypatch.setattr(win.dialogs, "open_file", lambda *a, **k: str(tune))
-    with qtbot.waitSignal(win.seed_changed, timeout=30000) as opened:
+    with qtbot.waitSignal(win.seed.seed_changed, timeout=30000) as opened:
         win.actions.open.trigger()
     seed = opened.args[0]
     assert seed.title == "Mairead's Walk" and win.ui.roll.melody is seed
@@ -61,7 +61,7 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
 
     # 3. Listen to one of the hot ones: offscreen there is no audio device, said once.
     statuses: list[str] = []
-    win.status_changed.connect(statuses.append)
+    win.status.message_changed.connect(statuses.append)
     listing.setCurrentRow(5)
     chosen = listing.melodies[5]
     assert win.ui.roll.melody is chosen
@@ -74,13 +74,13 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
     # 4. Export the chosen one as MIDI with the export dialog.
     target = tmp_path / "the-one-i-liked.mid"
     win.ui.export_button.click()
-    dialog = win.export_control.last_dialog
+    dialog = win.export.last_dialog
     assert dialog is not None and dialog.isVisible() and dialog.suffix == ".mid"
     assert dialog.whole_radio.isChecked() and not dialog.all_check.isChecked()
     dialog.path_edit.setText(str(target))
-    with qtbot.waitSignal(win.export_finished, timeout=60000) as exported:
+    with qtbot.waitSignal(win.export.export_finished, timeout=60000) as exported:
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
-    assert exported.args[0] == [target] and "the-one-i-liked.mid" in win.status_label.text()
+    assert exported.args[0] == [target] and "the-one-i-liked.mid" in win.status.message
 
     back = read_melody(target)
     pitches = [n.pitch for n in back.pitched_notes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gui_helpers import open_and_wait
+from tests.support.gui import open_and_wait
 
 
 def test_unexpected_exception_in_a_slot_is_logged_and_reported(qtbot, window, isolated_user_dirs):
@@ -13,7 +13,7 @@ def test_unexpected_exception_in_a_slot_is_logged_and_reported(qtbot, window, is
 
     from gui.errors import crash_log_path, install_excepthook
 
-    previous = install_excepthook(window.report_unexpected)
+    previous = install_excepthook(window.dialogs.unexpected_error)
     try:
         def broken_slot() -> None:
             raise ZeroDivisionError("boom in a slot")
@@ -46,13 +46,51 @@ def test_worker_failure_is_reported_not_raised(qtbot, window, isolated_user_dirs
 def test_worker_reports_progress_and_results(qtbot, window):
     def counting(n, *, on_progress=None, should_stop=None):
         for i in range(n):
-            on_progress(i + 1, n)
+            on_progress(i + 1, n, f"step {i + 1}")
         return n * 2
 
     job = window.worker.submit(counting, 5)
     with qtbot.waitSignals([job.progress, job.finished], timeout=5000):
         pass
     assert window.worker.active_jobs == []
+
+
+def test_worker_relays_progress_unchanged(qtbot, window):
+    """`on_progress(done, total, message)` arrives as it was said; total 0 (unknown) included."""
+    def reporting(*, on_progress=None, should_stop=None):
+        on_progress(0, 0, "looking")
+        on_progress(9, 9, "all nine")  # the last report passes the throttle however soon it comes
+        return 9
+
+    job = window.worker.submit(reporting)
+    seen: list[tuple] = []
+    job.progress.connect(lambda *args: seen.append(args))
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    assert seen == [(0.0, 0.0, "looking"), (9.0, 9.0, "all nine")]
+
+
+def test_junk_saved_sampling_values_fall_back_to_the_defaults(qtbot, tmp_path, isolated_user_dirs):
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+    from gui.widgets.sampling_panel import SAMPLING_DEFAULTS
+
+    ini = tmp_path / "junk.ini"
+    raw = QSettings(str(ini), QSettings.Format.IniFormat)
+    raw.setValue("sampling/values", json.dumps(
+        {"temperature": "hot", "top_p": 7, "bars": 12, "variations": True, "junk": 1}))
+    raw.sync()
+    window = MainWindow(AppSettings(ini))
+    qtbot.addWidget(window)
+    values = window.ui.sampling.values()
+    assert values.bars == 12  # the one good value is kept
+    assert (values.temperature, values.top_p, values.variations, values.rng_seed) == (
+        SAMPLING_DEFAULTS.temperature, SAMPLING_DEFAULTS.top_p, 4, 1234)
+    assert window.ui.sampling.new_seed_each_time
 
 
 def test_settings_persist_between_windows(qtbot, tmp_path, isolated_user_dirs, seed_files):
@@ -77,7 +115,7 @@ def test_settings_persist_between_windows(qtbot, tmp_path, isolated_user_dirs, s
     values = second.ui.sampling.values()
     assert (values.temperature, values.top_p, values.bars, values.variations, values.rng_seed) == (
         1.35, 0.9, 12, 6, 99)
-    assert values.key_lock and not values.new_seed_each_time
+    assert values.key_lock and not second.ui.sampling.new_seed_each_time
     assert second.ui.transport.loop
     assert second.settings.model == "/some/model.safetensors"
     assert second.settings.last_folder == str(Path(seed_files["scale"]).parent.resolve())
@@ -95,7 +133,7 @@ def test_drop_a_file_opens_it(qtbot, window, seed_files):
     data.setUrls([QUrl.fromLocalFile(str(seed_files["air"]))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data,
                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         window.dropEvent(event)
     assert changed.args[0].pitched_notes[0].pitch == 72
 
@@ -106,7 +144,7 @@ def test_recent_files_menu_reopens(qtbot, window, seed_files):
     window.actions.recent_menu.aboutToShow.emit()  # what opening the menu does
     actions = window.actions.recent_menu.actions()
     assert [a.text() for a in actions] == ["kesh.abc", "scale.mid"]
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         actions[1].trigger()
     assert changed.args[0].pitched_notes[0].pitch == 60
 
@@ -133,10 +171,10 @@ def test_no_audio_device_is_said_once(qtbot, window, seed_files):
     window.playback._factory = lambda parent: NoDevicePlayer(parent)
     open_and_wait(qtbot, window, seed_files["scale"])
     with qtbot.waitSignal(window.playback.message, timeout=30000) as said:
-        window.toggle_playback()
-    assert "audio" in said.args[0] and "audio" in window.status_label.text()
+        window.transport.toggle()
+    assert "audio" in said.args[0] and "audio" in window.status.message
     said_again: list[str] = []
     window.playback.message.connect(said_again.append)
-    window.toggle_playback()  # the rendering is cached: the player answers at once
-    window.toggle_playback()
+    window.transport.toggle()  # the rendering is cached: the player answers at once
+    window.transport.toggle()
     assert said_again == [] and not window.playback.is_playing

@@ -4,9 +4,9 @@ overwrite confirmation, provenance inside the file."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import generate_and_wait
 
-from gui.export import ExportRequest
+from gui.export_tasks import ExportRequest
+from tests.support.gui import generate_and_wait
 
 
 @pytest.fixture
@@ -18,8 +18,8 @@ def generated(qtbot, models_window):
 
 
 def _export(qtbot, win, request):
-    with qtbot.waitSignal(win.export_finished, timeout=60000) as done:
-        assert win.export_with(request) is not None
+    with qtbot.waitSignal(win.export.export_finished, timeout=60000) as done:
+        assert win.export.export_with(request) is not None
     return done.args[0]
 
 
@@ -35,7 +35,7 @@ def test_export_midi_and_read_it_back(qtbot, generated, tmp_path):
     assert back.duration_ticks == expected.duration_ticks
     meta = dict(back.metadata)
     assert meta.get("model") == "lstm-tiny" or "lstm-tiny" in str(meta), meta
-    assert "tune.mid" in win.status_label.text()
+    assert "tune.mid" in win.status.message
 
 
 def test_export_continuation_only(qtbot, generated, tmp_path):
@@ -80,7 +80,7 @@ def test_export_all_variations_into_a_folder_asks_before_overwriting(qtbot, gene
     questions: list[str] = []
     monkeypatch.setattr(win.dialogs, "confirm", lambda q, title="": questions.append(q) or False)
     before = {p: p.stat().st_mtime_ns for p in paths}
-    assert win.export_with(ExportRequest(str(folder), ".mid", all_variations=True)) is None
+    assert win.export.export_with(ExportRequest(str(folder), ".mid", all_variations=True)) is None
     assert questions and "3 existing" in questions[0]
     assert {p: p.stat().st_mtime_ns for p in paths} == before
     monkeypatch.setattr(win.dialogs, "confirm", lambda q, title="": True)
@@ -90,5 +90,5 @@ def test_export_all_variations_into_a_folder_asks_before_overwriting(qtbot, gene
 def test_export_into_a_missing_folder_is_reported(qtbot, generated, tmp_path):
     win, _melodies = generated
     with qtbot.waitSignal(win.dialogs.error_shown, timeout=30000) as shown:
-        win.export_with(ExportRequest(str(tmp_path / "nope" / "t.mid"), ".mid"))
+        win.export.export_with(ExportRequest(str(tmp_path / "nope" / "t.mid"), ".mid"))
     assert "does not exist" in shown.args[0]

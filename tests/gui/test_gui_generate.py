@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import generate_and_wait, select_model
+
+from tests.support.gui import generate_and_wait, select_model
 
 
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])
@@ -14,7 +15,7 @@ def test_generate_with_each_model_fills_the_list_and_the_roll(qtbot, models_wind
     win.ui.sampling.replace_values(variations=3, bars=4, new_seed_each_time=False, rng_seed=11)
     melodies = generate_and_wait(qtbot, win)
     assert len(melodies) == 3 and win.ui.variations.count() == 3
-    seed = win.seed
+    seed = win.seed.melody
     for melody in melodies:
         assert melody.seed_end_ticks == seed.duration_ticks
         assert melody.seed.notes == seed.notes
@@ -58,22 +59,22 @@ def test_stop_a_running_generation(qtbot, models_window):
     win = models_window
     select_model(win, "transformer")
     win.ui.sampling.replace_values(variations=8, bars=64, new_seed_each_time=False)
-    with qtbot.waitSignal(win.generation_cancelled, timeout=60000):
-        job = win.generate()
+    with qtbot.waitSignal(win.generation.generation_cancelled, timeout=60000):
+        job = win.generation.generate()
         assert job is not None and win.actions.stop.isEnabled()
         with qtbot.waitSignal(job.progress, timeout=60000):
             pass
         win.actions.stop.trigger()
     assert win.ui.generate_button.isEnabled() and not win.actions.stop.isEnabled()
     assert win.ui.variations.count() == 0
-    assert "stopped" in win.status_label.text().lower()
+    assert "stopped" in win.status.message.lower()
 
 
 def test_model_loads_in_the_background_and_reports_ready(qtbot, models_window):
     win = models_window
     path = select_model(win, "lstm")
-    with qtbot.waitSignal(win.model_ready, timeout=60000) as ready:
-        win.choose_model(path)
+    with qtbot.waitSignal(win.models.model_ready, timeout=60000) as ready:
+        win.models.choose_model(path)
     assert ready.args[0] == path and win.ui.model_panel.status_label.text() == "Ready."
 
 
@@ -83,7 +84,7 @@ def test_a_broken_checkpoint_is_reported_and_the_chooser_unchanged(qtbot, models
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(b"not a checkpoint")
     with qtbot.waitSignal(win.dialogs.error_shown, timeout=30000) as shown:
-        win.add_checkpoint(str(broken))
+        win.models.add_checkpoint(str(broken))
     assert "broken" in shown.args[0]
     assert win.ui.model_panel.combo.count() == before
 
@@ -92,7 +93,7 @@ def test_a_trained_checkpoint_can_be_added(qtbot, models_window, tiny_checkpoint
     win = models_window
     path = str(tiny_checkpoint_dir / "lstm-tiny.safetensors")
     with qtbot.waitSignal(win.ui.model_panel.model_chosen, timeout=60000):
-        win.add_checkpoint(path)
+        win.models.add_checkpoint(path)
     assert win.ui.model_panel.current_model() == path
 
 

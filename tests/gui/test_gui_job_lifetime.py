@@ -22,7 +22,7 @@ JOBS = 60
 
 
 def _succeed(value: int, *, on_progress: Any, should_stop: Any) -> int:
-    on_progress(1, 2)
+    on_progress(1, 2, "half way")
     return value * 2
 
 
@@ -54,7 +54,7 @@ def test_worker_jobs_are_freed_after_they_report(qtbot) -> None:
         job.finished.connect(lambda result, j=job: outcomes.append((j.name, result)))
         job.failed.connect(lambda exc, j=job: outcomes.append((j.name, str(exc))))
         job.cancelled.connect(lambda j=job: outcomes.append((j.name, None)))
-        job.progress.connect(lambda fraction, _m, j=job: progress.append(fraction))
+        job.progress.connect(lambda done, total, _m, j=job: progress.append(done / total))
         refs.append(weakref.ref(job))
         del job
     qtbot.waitUntil(lambda: len(outcomes) == JOBS, timeout=10_000)
@@ -72,7 +72,6 @@ def test_a_job_stopped_by_its_caller_is_freed(qtbot) -> None:
     def until_stopped(*, on_progress: Any, should_stop: Any) -> None:
         while not should_stop():
             time.sleep(0.002)  # the call's own work; the test waits on the signal
-        return None
 
     worker = Worker()
     job: Job = worker.submit(until_stopped, name="spin")

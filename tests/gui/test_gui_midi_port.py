@@ -67,7 +67,7 @@ def test_play_sends_the_melody_to_the_chosen_port(qtbot, window):
     opened = _choose_port(qtbot, window, "Test Synth")
     melody = Melody.from_pitches([62, 66, 69, None, 74], duration_ticks=6, tempo_bpm=300.0,
                                  title="arpeggio")
-    window.set_seed(melody)
+    window.seeds.use(melody)
     window.ui.transport.tempo_spin.setValue(300)
     with qtbot.waitSignal(window.playback.playing_changed, timeout=5000,
                           check_params_cb=lambda playing: playing is False):
@@ -84,7 +84,7 @@ def test_play_sends_the_melody_to_the_chosen_port(qtbot, window):
 
 def test_stop_silences_the_port(qtbot, window):
     opened = _choose_port(qtbot, window, "Test Synth")
-    window.set_seed(Melody.from_pitches([60, 64, 67, 72] * 8, duration_ticks=24, tempo_bpm=60.0))
+    window.seeds.use(Melody.from_pitches([60, 64, 67, 72] * 8, duration_ticks=24, tempo_bpm=60.0))
     window.ui.transport.tempo_spin.setValue(60)
     with qtbot.waitSignal(window.playback.playing_changed, timeout=5000):
         window.ui.transport.play_button.click()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import open_and_wait
 
 from musicgen.melody import Meter
+from tests.support.gui import open_and_wait
 
 
 @pytest.mark.parametrize("name, first_pitch, meter", [
     ("kesh", 67, Meter(6, 8)), ("air", 72, Meter(4, 4)), ("scale", 60, Meter(4, 4))])
 def test_open_each_format_shows_the_seed(qtbot, window, seed_files, name, first_pitch, meter):
     melody = open_and_wait(qtbot, window, seed_files[name])
-    assert window.seed is melody
+    assert window.seed.melody is melody
     assert melody.pitched_notes[0].pitch == first_pitch
     assert melody.meter == meter
     assert window.ui.roll.melody is melody
@@ -23,12 +23,12 @@ def test_open_each_format_shows_the_seed(qtbot, window, seed_files, name, first_
 def test_corrupt_file_shows_a_dialog_and_keeps_the_seed(qtbot, window, seed_files):
     good = open_and_wait(qtbot, window, seed_files["kesh"])
     with qtbot.waitSignal(window.dialogs.error_shown, timeout=30000) as shown:
-        window.open_path(str(seed_files["corrupt"]))
+        window.seeds.open_path(str(seed_files["corrupt"]))
     text = shown.args[0]
     assert "corrupt.mid" in text
     assert "Traceback" not in text and len(text) < 300
     assert window.dialogs.last_box is not None and window.dialogs.last_box.text() == text
-    assert window.seed is good and window.ui.roll.melody is good
+    assert window.seed.melody is good and window.ui.roll.melody is good
 
 
 def test_tune_book_lists_its_tunes_and_switches(qtbot, window, seed_files):
@@ -38,7 +38,7 @@ def test_tune_book_lists_its_tunes_and_switches(qtbot, window, seed_files):
     assert [panel.parts_list.item(i).text() for i in range(panel.parts_list.count())] == [
         "First Tune", "Second Tune", "Third Tune"]
     assert not panel.parts_box.isHidden()
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         panel.parts_list.setCurrentRow(1)
     assert changed.args[0].title == "Second Tune"
     assert changed.args[0].meter == Meter(3, 4)
@@ -49,23 +49,23 @@ def test_multi_track_midi_lists_tracks(qtbot, window, seed_files):
     panel = window.ui.seed_panel
     assert panel.parts_list.count() == 2
     assert first.pitched_notes[0].pitch == 72
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         panel.parts_list.setCurrentRow(1)
     assert changed.args[0].pitched_notes[0].pitch == 48
 
 
 def test_abc_pane_applies_text_and_shows_errors_inline(qtbot, window, seed_files):
-    from gui_helpers import KESH_ABC
+    from tests.support import KESH_ABC
 
     good = open_and_wait(qtbot, window, seed_files["scale"])
     panel = window.ui.seed_panel
     panel.abc_edit.setPlainText("this is not ABC at all")
-    job = window.apply_abc(panel.abc_edit.toPlainText())
+    job = window.seeds.apply_abc(panel.abc_edit.toPlainText())
     qtbot.waitSignal(job.failed, timeout=30000).wait()
     assert panel.abc_error_label.isVisibleTo(window) and panel.abc_error_label.text()
-    assert window.seed is good
+    assert window.seed.melody is good
     panel.abc_edit.setPlainText(KESH_ABC)
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         panel.abc_button.click()
     assert changed.args[0].title == "The Kesh"
     assert not panel.abc_error_label.isVisibleTo(window)
@@ -76,8 +76,61 @@ def test_trim_keeps_the_first_bars(qtbot, window, seed_files):
     assert full.bar_count >= 8
     window.ui.seed_panel.trim_spin.setValue(2)
     window.ui.seed_panel.trim_button.click()
-    assert window.seed.bar_count == 2
-    assert window.seed.duration_ticks == 2 * Meter(6, 8).bar_ticks
+    assert window.seed.melody.bar_count == 2
+    assert window.seed.melody.duration_ticks == 2 * Meter(6, 8).bar_ticks
     window.ui.seed_panel.trim_spin.setValue(full.bar_count)
     window.ui.seed_panel.trim_button.click()
-    assert window.seed.notes == full.notes
+    assert window.seed.melody.notes == full.notes
+
+
+def test_a_tune_book_saved_as_txt_lists_its_tunes_and_loads_tune_2(qtbot, window, tmp_path):
+    """The format is told from the content, as the command line does: no tune list was shown for
+    an ABC book named .txt, since the app went by the suffix."""
+    from tests.support import TUNE_BOOK_ABC
+
+    book = tmp_path / "session-tunes.txt"
+    book.write_text(TUNE_BOOK_ABC)
+    first = open_and_wait(qtbot, window, book)
+    panel = window.ui.seed_panel
+    assert first.title == "First Tune" and window.seed.path == str(book)
+    assert [panel.parts_list.item(i).text() for i in range(panel.parts_list.count())] == [
+        "First Tune", "Second Tune", "Third Tune"]
+    assert not panel.parts_box.isHidden() and panel.parts_box.title() == "Tunes in this file"
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
+        panel.parts_list.setCurrentRow(1)
+    second = changed.args[0]
+    assert second.title == "Second Tune" and second.meter == Meter(3, 4)
+    assert window.seed.melody is second and window.ui.roll.melody is second
+
+
+def _drop(window, path):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    if enter.isAccepted():
+        window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data,
+                                    Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    return enter.isAccepted()
+
+
+def test_dropping_any_file_reads_it_by_content(qtbot, window, seed_files, tmp_path):
+    good = open_and_wait(qtbot, window, seed_files["kesh"])
+    tunes = tmp_path / "tunes.txt"
+    tunes.write_text(seed_files["book"].read_text())
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
+        assert _drop(window, tunes)
+    assert changed.args[0].title == "First Tune" and window.ui.seed_panel.parts_list.count() == 3
+    good = changed.args[0]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Buy strings and rosin before Friday's session.\n")
+    with qtbot.waitSignal(window.dialogs.error_shown, timeout=30000) as shown:
+        assert _drop(window, notes)
+    text = shown.args[0]
+    assert "notes.txt" in text and "unknown format" in text
+    assert "Traceback" not in text and text.count("\n") == 0 and len(text) < 300
+    assert window.seed.melody is good and window.ui.roll.melody is good

@@ -32,22 +32,22 @@ def test_showing_the_window_does_not_import_torch():
 
 
 def test_start_without_a_default_file_uses_the_builtin_seed(qtbot, window, monkeypatch, tmp_path):
-    import gui.main_window as main_window
+    from gui import seed_control
 
-    monkeypatch.setattr(main_window, "DEFAULT_SEED_PATH", tmp_path / "missing.abc")
-    with qtbot.waitSignal(window.seed_changed, timeout=10000):
+    monkeypatch.setattr(seed_control, "DEFAULT_SEED_PATH", tmp_path / "missing.abc")
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=10000):
         window.start(preload_model=False)
-    assert window.seed is not None and window.seed.note_count > 10
-    assert window.ui.roll.melody is window.seed
+    assert window.seed.melody is not None and window.seed.melody.note_count > 10
+    assert window.ui.roll.melody is window.seed.melody
 
 
 def test_start_with_the_shipped_default_seed(qtbot, window):
-    from gui.seed_loading import DEFAULT_SEED_PATH
+    from gui.seed_tasks import DEFAULT_SEED_PATH
 
-    with qtbot.waitSignal(window.seed_changed, timeout=30000) as changed:
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
         window.start(preload_model=False)
     if DEFAULT_SEED_PATH.is_file():
-        assert window.seed_path == str(DEFAULT_SEED_PATH)
+        assert window.seed.path == str(DEFAULT_SEED_PATH)
     assert changed.args[0].note_count > 0
 
 

@@ -52,7 +52,8 @@ def test_piano_roll_colours_hover_and_click(qtbot):
 def test_sampling_panel_ranges_slider_and_dice(qtbot):
     import random
 
-    from gui.widgets.sampling_panel import SamplingPanel, SamplingValues
+    from gui.widgets.sampling_panel import SAMPLING_DEFAULTS, SamplingPanel
+    from musicgen.generation import GenerationConfig
 
     panel = SamplingPanel()
     qtbot.addWidget(panel)
@@ -69,10 +70,16 @@ def test_sampling_panel_ranges_slider_and_dice(qtbot):
     assert panel.values_for_next_generation().rng_seed == seed
     panel.new_seed_check.setChecked(True)
     assert panel.values_for_next_generation().rng_seed != seed
-    kwargs = panel.values().generation_kwargs()
-    assert "new_seed_each_time" not in kwargs and kwargs["temperature"] == 0.3
-    restored = SamplingValues.from_dict({"temperature": 2, "bars": "x", "junk": 1, "key_lock": True})
+    config = panel.values()
+    assert isinstance(config, GenerationConfig) and config.temperature == 0.3
+    assert not hasattr(config, "new_seed_each_time") and panel.new_seed_each_time
+    restored = GenerationConfig.from_dict(
+        {"temperature": 2, "bars": "x", "junk": 1, "key_lock": True, "variations": 999},
+        SAMPLING_DEFAULTS)
     assert restored.temperature == 2.0 and restored.bars == 8 and restored.key_lock
+    assert restored.variations == 4 and restored.rng_seed == 1234
+    panel.set_values(restored)
+    assert panel.values() == restored
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Export: which files to write for an export request, and writing them (in the worker).
+"""The export work `gui.export_control` runs: which files an export request means, and writing
+them (in the worker).
 
 MIDI, ABC and MusicXML go through `musicgen.io.write_melody` (atomic, provenance from
 `Melody.metadata` inside the file); WAV is rendered with the project's synthesizer and written
@@ -8,14 +9,21 @@ atomically by `musicgen.playback.write_wav`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from musicgen.melody import Melody
+from musicgen.progress import ProgressFn, StopFn, report
 
-__all__ = ["EXPORT_FORMATS", "ExportRequest", "plan_export", "existing_targets", "write_plan",
-           "safe_stem"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportRequest",
+    "existing_targets",
+    "plan_export",
+    "safe_stem",
+    "write_plan",
+]
 
 EXPORT_FORMATS: dict[str, str] = {"MIDI": ".mid", "ABC": ".abc", "MusicXML": ".musicxml",
                                   "WAV": ".wav"}
@@ -45,8 +53,8 @@ def plan_export(request: ExportRequest, melodies: Sequence[Melody],
     plan: list[tuple[Path, Melody]] = []
     for number, melody in chosen:
         part = melody.continuation if request.continuation_only else melody
-        part = part.with_metadata(variation=number,
-                                  exported="continuation" if request.continuation_only else "seed+continuation")
+        exported = "continuation" if request.continuation_only else "seed+continuation"
+        part = part.with_metadata(variation=number, exported=exported)
         if request.all_variations:
             stem = safe_stem(melody.title)
             kind = "-continuation" if request.continuation_only else ""
@@ -64,8 +72,8 @@ def existing_targets(plan: Sequence[tuple[Path, Melody]]) -> list[Path]:
 
 
 def write_plan(plan: Sequence[tuple[Path, Melody]], tempo_bpm: float | None = None, *,
-               on_progress: Callable[..., None] | None = None,
-               should_stop: Callable[[], bool] | None = None) -> list[Path]:
+               on_progress: ProgressFn | None = None,
+               should_stop: StopFn | None = None) -> list[Path]:
     """Write every planned file (runs in the worker); returns the paths written."""
     from musicgen.errors import Cancelled, WriteError
 
@@ -81,8 +89,7 @@ def write_plan(plan: Sequence[tuple[Path, Melody]], tempo_bpm: float | None = No
             melody = melody.replace(tempo_bpm=float(tempo_bpm))
         _write_one(melody, path)
         written.append(path)
-        if on_progress is not None:
-            on_progress(done + 1, len(plan))
+        report(on_progress, done + 1, len(plan), f"exported {path.name}")
     return written
 
 

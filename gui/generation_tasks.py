@@ -1,8 +1,10 @@
-"""The calls the window hands to the worker for models: list them, load one, continue a seed.
+"""The model work `gui.model_control` and `gui.generation_control` run in the worker: list the
+models, load one, continue a seed.
 
 This is the only gui module that touches `musicgen.pipeline`, and only inside functions that run
 on the worker thread, so torch loads in the background and never on the start-up path.
 Loaded generators are kept (one per name or path) so the second Generate starts at once.
+The pipeline records each variation's provenance (model, sampling settings, RNG seed).
 """
 
 from __future__ import annotations
@@ -10,33 +12,21 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from typing import Any, Callable
+from typing import Any
 
+from musicgen.generation import GenerationConfig
 from musicgen.melody import Melody
+from musicgen.progress import ProgressFn, StopFn
 
-from gui.widgets.sampling_panel import SamplingValues
-
-__all__ = ["GeneratorCache", "list_models", "with_provenance"]
-
-Progress = Callable[..., None] | None
-Stop = Callable[[], bool] | None
+__all__ = ["GeneratorCache", "list_models"]
 
 
-def list_models(*, on_progress: Progress = None, should_stop: Stop = None) -> list[Any]:
-    """The shipped model cards (JSON only, no torch)."""
-    from musicgen import pipeline
+def list_models(*, on_progress: ProgressFn | None = None,
+                should_stop: StopFn | None = None) -> list[Any]:
+    """The model cards: the shipped models, then the user's own (JSON only, no torch)."""
+    from musicgen import library
 
-    return list(pipeline.available_models())
-
-
-def with_provenance(melody: Melody, model: str, values: SamplingValues) -> Melody:
-    """Make sure a variation carries the settings that made it (keeps what the pipeline wrote)."""
-    meta = dict(melody.metadata)
-    wanted = {"model": model, "temperature": f"{values.temperature:g}", "top_p": f"{values.top_p:g}",
-              "rng_seed": values.rng_seed, "bars": values.bars, "key_lock": values.key_lock,
-              "meter_constraint": values.meter_constraint}
-    missing = {k: v for k, v in wanted.items() if k not in meta}
-    return melody.with_metadata(**missing) if missing else melody
+    return list(library.available_models())
 
 
 def _leave_a_core_for_the_window() -> None:
@@ -56,11 +46,8 @@ class GeneratorCache:
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
 
-    def is_loaded(self, name_or_path: str) -> bool:
-        return name_or_path in self._loaded
-
-    def load(self, name_or_path: str, *, on_progress: Progress = None,
-             should_stop: Stop = None) -> Any:
+    def load(self, name_or_path: str, *, on_progress: ProgressFn | None = None,
+             should_stop: StopFn | None = None) -> Any:
         """The generator for a model name or checkpoint path (loads it the first time)."""
         with self._lock:
             if name_or_path not in self._loaded:
@@ -77,19 +64,17 @@ class GeneratorCache:
                 gc.freeze()
             return self._loaded[name_or_path]
 
-    def card(self, name_or_path: str, *, on_progress: Progress = None,
-             should_stop: Stop = None) -> Any:
+    def card(self, name_or_path: str, *, on_progress: ProgressFn | None = None,
+             should_stop: StopFn | None = None) -> Any:
         """Load a model and return its card (used for a checkpoint the user picked)."""
         return self.load(name_or_path, on_progress=on_progress, should_stop=should_stop).card
 
-    def generate(self, name_or_path: str, seed: Melody, values: SamplingValues, *,
-                 on_progress: Progress = None, should_stop: Stop = None) -> list[Melody]:
+    def generate(self, name_or_path: str, seed: Melody, config: GenerationConfig, *,
+                 on_progress: ProgressFn | None = None,
+                 should_stop: StopFn | None = None) -> list[Melody]:
         """Continue `seed` with the model: one Melody (seed + continuation) per variation."""
         generator = self.load(name_or_path, should_stop=should_stop)
         from musicgen import pipeline
 
-        config = pipeline.GenerationConfig(**values.generation_kwargs())
-        melodies = pipeline.continue_melody(seed, generator, config, on_progress=on_progress,
-                                            should_stop=should_stop)
-        model = str(getattr(generator, "name", "") or name_or_path)
-        return [with_provenance(m, model, values) for m in melodies]
+        return pipeline.continue_melody(seed, generator, config, on_progress=on_progress,
+                                        should_stop=should_stop)
