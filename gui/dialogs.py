@@ -7,7 +7,7 @@ Questions and file pickers block, as users expect; tests replace those methods.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 __all__ = ["Dialogs", "SEED_FILE_FILTER"]
@@ -35,6 +35,7 @@ class Dialogs(QObject):
         self.last_error = text
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
                           self._window)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # "<html>" in a message is text, not markup
         box.setObjectName("errorBox")
         box.open()
         self.last_box = box
@@ -47,10 +48,11 @@ class Dialogs(QObject):
 
     def confirm(self, question: str, title: str = "musicgen") -> bool:
         """Ask a yes/no question (blocking); True for yes."""
-        answer = QMessageBox.question(self._window, title, question,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self._window)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def open_file(self, folder: str, file_filter: str = SEED_FILE_FILTER,
                   caption: str = "Open a melody") -> str | None:

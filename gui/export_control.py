@@ -16,7 +16,14 @@ from PySide6.QtWidgets import QWidget
 
 from gui.dialogs import Dialogs
 from gui.errors import describe_exception
-from gui.export_tasks import ExportRequest, existing_targets, plan_export, safe_stem, write_plan
+from gui.export_tasks import (
+    ExportRequest,
+    batch_stem,
+    existing_targets,
+    plan_export,
+    safe_stem,
+    write_plan,
+)
 from gui.seed_state import SeedState
 from gui.settings import AppSettings
 from gui.status import StatusArea
@@ -54,13 +61,24 @@ class ExportControl(QObject):
         if not melodies:
             self._dialogs.error("There is nothing to export yet: load a seed and generate.")
             return None
-        title = melodies[0].title or "melody"
-        dialog = ExportDialog(self._settings.last_folder, safe_stem(title), len(melodies),
-                              self._dialog_parent)
+        choices = self._settings.export_choices
+        current = self._current_index(melodies)
+        title = safe_stem(melodies[0].title or "melody")
+        if self._variations.melodies:
+            what = f"variation {current + 1} of {len(melodies)}"
+            stem = f"{title}-variation-{current + 1}"
+        else:
+            what, stem = "the seed", title
+        dialog = ExportDialog(choices["folder"], stem, len(melodies), self._dialog_parent,
+                              what=what, batch_stem=batch_stem(melodies[0]))
         if not self._variations.melodies:
             dialog.continuation_radio.setEnabled(False)
+        dialog.choose(choices["suffix"], choices["continuation_only"], choices["all_variations"])
         self.last_dialog = dialog
         return dialog
+
+    def _current_index(self, melodies: list[Melody]) -> int:
+        return min(max(self._variations.currentRow(), 0), len(melodies) - 1)
 
     def open_dialog(self) -> None:
         """Ctrl+E: ask how to export (window-modal, not blocking), then export when accepted."""
@@ -76,8 +94,7 @@ class ExportControl(QObject):
         melodies = self._melodies()
         if not melodies or not request.path:
             return None
-        current = max(self._variations.currentRow(), 0)
-        plan = plan_export(request, melodies, min(current, len(melodies) - 1))
+        plan = plan_export(request, melodies, self._current_index(melodies))
         existing = existing_targets(plan)
         if existing:
             names = ", ".join(p.name for p in existing[:3]) + ("…" if len(existing) > 3 else "")
@@ -88,7 +105,8 @@ class ExportControl(QObject):
         job.finished.connect(self._exported)
         job.failed.connect(self._export_failed)
         folder = Path(request.path) if request.all_variations else Path(request.path).parent
-        self._settings.last_folder = str(folder)
+        self._settings.save_export_choices(str(folder), request.suffix, request.continuation_only,
+                                           request.all_variations)
         return job
 
     def _exported(self, paths: list[Path]) -> None:

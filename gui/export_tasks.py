@@ -22,6 +22,7 @@ __all__ = [
     "existing_targets",
     "plan_export",
     "safe_stem",
+    "batch_stem",
     "write_plan",
 ]
 
@@ -45,6 +46,12 @@ def safe_stem(title: str) -> str:
     return stem or "melody"
 
 
+def batch_stem(melody: Melody) -> str:
+    """The stem of a batch export's files: the tune and the model ('the-kesh-lstm-folk')."""
+    model = dict(melody.metadata).get("model", "")
+    return safe_stem(f"{melody.title or 'melody'} {model}")
+
+
 def plan_export(request: ExportRequest, melodies: Sequence[Melody],
                 current: int) -> list[tuple[Path, Melody]]:
     """The (path, melody) pairs an export request means."""
@@ -56,7 +63,7 @@ def plan_export(request: ExportRequest, melodies: Sequence[Melody],
         exported = "continuation" if request.continuation_only else "seed+continuation"
         part = part.with_metadata(variation=number, exported=exported)
         if request.all_variations:
-            stem = safe_stem(melody.title)
+            stem = batch_stem(melody)
             kind = "-continuation" if request.continuation_only else ""
             path = Path(request.path) / f"{stem}-variation-{number}{kind}{request.suffix}"
         else:
@@ -81,8 +88,11 @@ def write_plan(plan: Sequence[tuple[Path, Melody]], tempo_bpm: float | None = No
     for done, (path, melody) in enumerate(plan):
         if should_stop is not None and should_stop():
             raise Cancelled(f"export stopped after {done} of {len(plan)} files")
-        if not path.parent.is_dir():
-            raise WriteError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+        try:  # a folder the user typed that does not exist yet is made, as file managers do
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(f"Cannot write {path}: the folder {path.parent} cannot be made "
+                             f"({exc.strerror or exc}).") from exc
         if not melody.notes:
             raise WriteError(f"Cannot write {path}: there are no notes to export.")
         if tempo_bpm:

@@ -27,6 +27,7 @@ _SAMPLING = "sampling/values"
 _NEW_SEED = "sampling/new_seed_each_time"
 _LOOP = "playback/loop"
 _GEOMETRY = "window/geometry"
+_EXPORT = "export/choices"  # folder, format suffix, continuation only, all variations
 
 
 class AppSettings:
@@ -63,6 +64,24 @@ class AppSettings:
         self._qs.setValue(_RECENT, json.dumps(files))
         self.last_folder = str(Path(path).parent)
         return files
+
+    @property
+    def export_choices(self) -> dict[str, Any]:
+        """What the export dialog was last set to: folder (the user's last export folder, else
+        their music folder, else home), suffix, continuation_only, all_variations."""
+        saved = self._load_json(_EXPORT, {})
+        folder = str(saved.get("folder") or "")
+        if not folder or not Path(folder).is_dir():
+            folder = _music_or_home()
+        return {"folder": folder, "suffix": str(saved.get("suffix", ".mid")),
+                "continuation_only": saved.get("continuation_only") is True,
+                "all_variations": saved.get("all_variations") is True}
+
+    def save_export_choices(self, folder: str, suffix: str, continuation_only: bool,
+                            all_variations: bool) -> None:
+        self._qs.setValue(_EXPORT, json.dumps({
+            "folder": folder, "suffix": suffix, "continuation_only": continuation_only,
+            "all_variations": all_variations}))
 
     # --- model and sampling -------------------------------------------------------------------
     @property
@@ -113,6 +132,13 @@ class AppSettings:
         except ValueError:
             return default
         return value if isinstance(value, type(default)) else default
+
+
+def _music_or_home() -> str:
+    from PySide6.QtCore import QStandardPaths
+
+    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    return music if music and Path(music).is_dir() else str(Path.home())
 
 
 def _is_true(value: Any) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
     QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
@@ -17,17 +17,20 @@ __all__ = ["ExportDialog"]
 class ExportDialog(QDialog):
     """Asks how to export; `request()` gives the answer as an `ExportRequest`."""
 
-    def __init__(self, folder: str, stem: str, variations: int, parent: QWidget | None = None) -> None:
+    def __init__(self, folder: str, stem: str, variations: int, parent: QWidget | None = None, *,
+                 what: str = "", batch_stem: str = "") -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export")
+        self.setWindowTitle(f"Export {what}" if what else "Export")
         self._folder, self._stem = folder, stem
+        self.what_label = QLabel(f"Exporting {what}." if what else "")
         self.format_combo = QComboBox()
         for name, suffix in EXPORT_FORMATS.items():
             self.format_combo.addItem(f"{name} ({suffix})", suffix)
         self.whole_radio = QRadioButton("Seed and continuation")
         self.continuation_radio = QRadioButton("Continuation only")
         self.whole_radio.setChecked(True)
-        self.all_check = QCheckBox(f"All {variations} variations, into a folder")
+        self.all_check = QCheckBox(f"All {variations} variations, into a folder"
+                                   + (f" ({batch_stem}-variation-N…)" if batch_stem else ""))
         self.all_check.setEnabled(variations > 1)
         self.path_edit = QLineEdit()
         self.path_edit.setMinimumWidth(360)
@@ -48,6 +51,7 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.what_label)
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.format_combo.currentIndexChanged.connect(self._refresh_path)
@@ -79,6 +83,16 @@ class ExportDialog(QDialog):
                 options=QFileDialog.Option.DontConfirmOverwrite)
         if chosen:
             self.path_edit.setText(chosen)
+
+    def choose(self, suffix: str, continuation_only: bool, all_variations: bool) -> None:
+        """Start from the choices of the last export."""
+        index = self.format_combo.findData(suffix)
+        if index >= 0:
+            self.format_combo.setCurrentIndex(index)
+        if continuation_only and self.continuation_radio.isEnabled():
+            self.continuation_radio.setChecked(True)
+        self.all_check.setChecked(all_variations and self.all_check.isEnabled())
+        self._refresh_path()
 
     def request(self) -> ExportRequest:
         return ExportRequest(path=self.path_edit.text().strip(), suffix=self.suffix,

@@ -239,7 +239,7 @@ def test_export_control_writes_the_seed_or_the_variations(qtbot, common, tmp_pat
     assert [n.pitch for n in back.pitched_notes] == [62, 64, 66, 67, 69, 71]
     assert back.tempo_bpm == pytest.approx(150)
     assert "alone.mid" in common["status"].message
-    assert common["settings"].last_folder == str(tmp_path)
+    assert common["settings"].export_choices["folder"] == str(tmp_path)
     variations.set_variations([_generated(melody, [74, 73, 71], rng_seed=1),
                                _generated(melody, [62, 64, 66], rng_seed=2)])
     folder = tmp_path / "all"

@@ -3,6 +3,8 @@ overwrite confirmation, provenance inside the file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gui.export_tasks import ExportRequest
@@ -87,8 +89,31 @@ def test_export_all_variations_into_a_folder_asks_before_overwriting(qtbot, gene
     assert len(_export(qtbot, win, ExportRequest(str(folder), ".mid", all_variations=True))) == 3
 
 
-def test_export_into_a_missing_folder_is_reported(qtbot, generated, tmp_path):
+def test_export_into_a_missing_folder_makes_it(qtbot, generated, tmp_path):
     win, _melodies = generated
+    [path] = _export(qtbot, win, ExportRequest(str(tmp_path / "new" / "folder" / "t.mid"), ".mid"))
+    assert path == tmp_path / "new" / "folder" / "t.mid" and path.stat().st_size > 0
+
+
+def test_export_into_an_unmakeable_folder_is_one_sentence(qtbot, generated, tmp_path):
+    win, _melodies = generated
+    (tmp_path / "a-file").write_text("not a folder")
     with qtbot.waitSignal(win.dialogs.error_shown, timeout=30000) as shown:
-        win.export.export_with(ExportRequest(str(tmp_path / "nope" / "t.mid"), ".mid"))
-    assert "does not exist" in shown.args[0]
+        win.export.export_with(ExportRequest(str(tmp_path / "a-file" / "t.mid"), ".mid"))
+    assert "cannot be made" in shown.args[0] and "Traceback" not in shown.args[0]
+
+
+def test_the_dialog_names_the_variation_and_remembers_the_last_choices(qtbot, generated, tmp_path):
+    win, _melodies = generated
+    win.ui.variations.setCurrentRow(2)
+    dialog = win.export.make_dialog()
+    assert "variation 3 of 3" in dialog.windowTitle()
+    assert dialog.path_edit.text().endswith("-variation-3.mid")
+    assert not dialog.path_edit.text().startswith(str(Path(win.seed.path).parent))  # not a temp folder
+    assert "lstm-tiny-variation-N" in dialog.all_check.text()  # batch names carry the model
+    dialog.deleteLater()
+    _export(qtbot, win, ExportRequest(str(tmp_path / "out" / "x.abc"), ".abc", continuation_only=True))
+    again = win.export.make_dialog()
+    assert again.suffix == ".abc" and again.continuation_radio.isChecked()
+    assert again.path_edit.text().startswith(str(tmp_path / "out"))
+    again.deleteLater()
