@@ -1,4 +1,8 @@
-"""CorpusBrowser: search the folk corpus by title, filter it by collection, pick a tune as the seed."""
+"""CorpusBrowser: search the folk corpus by title, filter it by collection, pick a tune as the seed.
+
+Columns a musician uses: title, tune type (the source's ``R:`` field, where it has one), meter, key
+and collection; typing searches titles, types and collections.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from PySide6.QtWidgets import (
 __all__ = ["CorpusBrowser", "ALL_COLLECTIONS"]
 
 ALL_COLLECTIONS = "All collections"
+_COLUMNS = ("Title", "Type", "Meter", "Key", "Collection")
+_COLLECTION = _COLUMNS.index("Collection")
 
 
 class _TitleOrCollectionFilter(QSortFilterProxyModel):
@@ -35,17 +41,18 @@ class _TitleOrCollectionFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[override]
         model = self.sourceModel()
-        if self.collection is not None and model.index(row, 1, parent).data() != self.collection:
+        if self.collection is not None and model.index(row, _COLLECTION, parent).data() != self.collection:
             return False
         words = self.words
         if not words:
             return True
-        text = " ".join(str(model.index(row, col, parent).data() or "") for col in (0, 1)).lower()
+        text = " ".join(str(model.index(row, col, parent).data() or "")
+                        for col in (0, 1, _COLLECTION)).lower()
         return all(word in text for word in words)
 
 
 class CorpusBrowser(QWidget):
-    """A search box over a table of tunes (title, collection, split), and "Use as seed"."""
+    """A search box over a table of tunes (title, type, meter, key, collection), and "Use as seed"."""
 
     load_requested = Signal()
     tune_chosen = Signal(object)  # the corpus tune (it has .melody)
@@ -56,13 +63,13 @@ class CorpusBrowser(QWidget):
         self.status_label.setWordWrap(True)
         self.load_button = QPushButton("Load the folk corpus")
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search title or collection…")
+        self.search_edit.setPlaceholderText("Search title, type or collection…")
         self.search_edit.setClearButtonEnabled(True)
         self.collection_combo = QComboBox()
         self.collection_combo.setToolTip("Show the tunes of one collection only")
         self.collection_combo.addItem(ALL_COLLECTIONS, None)
-        self._model = QStandardItemModel(0, 3, self)
-        self._model.setHorizontalHeaderLabels(["Title", "Collection", "Split"])
+        self._model = QStandardItemModel(0, len(_COLUMNS), self)
+        self._model.setHorizontalHeaderLabels(list(_COLUMNS))
         self._proxy = _TitleOrCollectionFilter(self)
         self._proxy.setSourceModel(self._model)
         self.table = QTableView()
@@ -72,7 +79,9 @@ class CorpusBrowser(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # titles get the room
         self.use_button = QPushButton("Use as seed")
         layout = QVBoxLayout(self)
         for widget in (self.status_label, self.load_button, self.search_edit, self.collection_combo):
@@ -92,10 +101,10 @@ class CorpusBrowser(QWidget):
         self._tunes = list(tunes)
         self._model.removeRows(0, self._model.rowCount())
         for i, tune in enumerate(self._tunes):
-            cells = [QStandardItem(str(getattr(tune, attr, "") or "")) for attr in
-                     ("title", "collection", "split")]
+            cells = [QStandardItem(text) for text in _row(tune)]
             cells[0].setData(i, Qt.ItemDataRole.UserRole)
             self._model.appendRow(cells)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.collection_combo.blockSignals(True)
         self.collection_combo.clear()
         self.collection_combo.addItem(ALL_COLLECTIONS, None)
@@ -125,3 +134,13 @@ class CorpusBrowser(QWidget):
         if rows:
             index = self._proxy.index(rows[0].row(), 0)
             self.tune_chosen.emit(self._tunes[int(index.data(Qt.ItemDataRole.UserRole))])
+
+
+def _row(tune: Any) -> list[str]:
+    """The cells of one tune: title, type, meter, key, collection."""
+    melody = getattr(tune, "melody", None)
+    meta = dict(getattr(melody, "metadata", ()) or ())
+    return [str(getattr(tune, "title", "") or ""), meta.get("rhythm", ""),
+            str(melody.meter) if melody is not None else "",
+            str(melody.key) if melody is not None else "",
+            str(getattr(tune, "collection", "") or "")]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from PySide6.QtCore import Qt
+
 from gui.widgets.corpus_browser import ALL_COLLECTIONS
 
 TUNES = {
@@ -55,6 +57,12 @@ def test_search_filter_and_use_a_corpus_tune_as_the_seed(qtbot, corpus_window, t
     assert prepared_path(tmp_path / "my-corpus").is_relative_to(tmp_path / "data")
     assert sorted(browser.visible_titles()) == sorted(t[0] for t in TUNES.values())
     assert not browser.load_button.isVisible() and "5 tunes" in browser.status_label.text()
+    header = [browser.table.model().headerData(c, Qt.Orientation.Horizontal) for c in range(5)]
+    assert header == ["Title", "Type", "Meter", "Key", "Collection"]  # no "Split" jargon
+    kesh = browser.visible_titles().index("The Kesh")
+    row = [browser.table.model().index(kesh, c).data() for c in range(5)]
+    assert row[2] == "6/8" and row[3] == "G major" and row[4] == "jigs"
+    assert browser.visible_titles() == sorted(browser.visible_titles())  # sorted by title
 
     combo = browser.collection_combo
     assert [combo.itemText(i) for i in range(combo.count())] == [ALL_COLLECTIONS, "jigs", "reels"]
