@@ -27,10 +27,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     bar = tqdm(total=0, unit="tune", desc="parsing", disable=args.json or not sys.stderr.isatty())
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: float, total: float, message: str) -> None:
         bar.total = total
         bar.n = done
-        bar.refresh()
+        bar.set_description(message or "parsing", refresh=True)
 
     try:
         corpus = prepare_corpus(args.corpus, workers=args.workers, on_progress=progress)
@@ -66,8 +66,11 @@ def _summary(name: str, fingerprint: str, path: str, seconds: float, r: dict, *,
             f"durations (ticks: count, 12 per quarter) {_fmt(r['durations_ticks'])}",
             f"notes off the eighth-note grid (triplets, sixteenths): {r['durations_off_eighth_grid']}",
         ]
+        dropped = r["failed_tunes"] + r["not_representable_tunes"]
+        if not dropped:  # no empty headings
+            return "\n".join(lines)
         reasons: dict[str, int] = {}
-        for item in r["failed_tunes"] + r["not_representable_tunes"]:
+        for item in dropped:
             key = item["reason"]
             if key.startswith("Cannot read "):
                 key = key.split(": ", 1)[-1]
@@ -76,8 +79,7 @@ def _summary(name: str, fingerprint: str, path: str, seconds: float, r: dict, *,
         lines.append("dropped tunes by reason:")
         lines += [f"  {n:5d}  {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:25]]
         lines.append("dropped tunes:")
-        lines += [f"  {i['source']}  {i['title']}: {i['reason']}"
-                  for i in (r["failed_tunes"] + r["not_representable_tunes"])[:200]]
+        lines += [f"  {i['source']}  {i['title']}: {i['reason']}" for i in dropped[:200]]
     return "\n".join(lines)
 
 
