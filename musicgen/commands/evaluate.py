@@ -1,4 +1,4 @@
-"""`musicgen evaluate`: a checkpoint's bits per note next to the n-gram baseline, and music statistics."""
+"""`musicgen evaluate`: a checkpoint's bits per note beside the baselines, and its music and form."""
 
 from __future__ import annotations
 
@@ -12,15 +12,42 @@ __all__ = ["add_arguments", "run", "format_report"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="CKPT",
-                        help="lstm, transformer, a model's name, or a checkpoint (.safetensors, .json or stem)")
+                        help="lstm, transformer, a model's name, or a checkpoint "
+                             "(.safetensors, .json or stem)")
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
-    parser.add_argument("--split", choices=("test", "val"), default="test", help="held-out tunes (default test)")
+    parser.add_argument("--split", choices=("test", "val", "all"), default="test",
+                        help="held-out tunes (default test); 'all' scores every tune of the corpus")
+    parser.add_argument("--zero-shot", action="store_true",
+                        help="score a folder against the folk corpus's n-gram and training tunes, "
+                             "not ones fitted on that folder")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--samples", type=int, default=100,
-                        help="held-out seeds to continue for the music statistics (default 100)")
+                        help="held-out seeds to continue for the music and form statistics (default 100)")
+    parser.add_argument("--whole-tunes", type=int, default=64,
+                        help="whole tunes sampled from a header alone for the form statistics (default 64)")
+    parser.add_argument("--aabb-tunes", type=int, default=64,
+                        help="whole tunes sampled from a header in AABB form (default 64)")
     parser.add_argument("--ngram-max-order", type=int, default=16,
                         help="highest n-gram order tried on the validation split (default 16)")
     parser.add_argument("--no-music", action="store_true", help="skip sampling (bits per note only)")
+    parser.add_argument("--no-written", action="store_true",
+                        help="skip bits per written note (the first run re-reads the sources: "
+                             "about a minute for the folk test split)")
+
+
+def _check(args: argparse.Namespace) -> None:
+    from musicgen.errors import UsageError
+
+    if args.ngram_max_order < 2:
+        raise UsageError(f"--ngram-max-order must be 2 or more, got {args.ngram_max_order}")
+    if args.samples < 0:
+        raise UsageError(f"--samples must be 0 or more, got {args.samples}")
+    if args.whole_tunes < 0:
+        raise UsageError(f"--whole-tunes must be 0 or more, got {args.whole_tunes}")
+    if args.aabb_tunes < 0:
+        raise UsageError(f"--aabb-tunes must be 0 or more, got {args.aabb_tunes}")
+    if args.zero_shot and args.corpus == "folk":
+        raise UsageError("--zero-shot scores a folder against the folk corpus; give --corpus DIR too")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,27 +55,29 @@ def run(args: argparse.Namespace) -> int:
 
     from musicgen.checkpoint import read_checkpoint_metadata
     from musicgen.corpus import load_corpus
-    from musicgen.errors import UsageError
-    from musicgen.evaluate import evaluate_checkpoint
+    from musicgen.evaluate import FormEvalConfig, evaluate_checkpoint
+    from musicgen.evaluate.written import source_paths
     from musicgen.library import resolve_checkpoint
 
-    if args.ngram_max_order < 2:
-        raise UsageError(f"--ngram-max-order must be 2 or more, got {args.ngram_max_order}")
-    if args.samples < 0:
-        raise UsageError(f"--samples must be 0 or more, got {args.samples}")
+    _check(args)
     checkpoint = resolve_checkpoint(args.checkpoint)
     read_checkpoint_metadata(checkpoint)  # a bad checkpoint fails before the corpus loads
     bar = tqdm(total=0, desc="evaluating", disable=args.json or not sys.stderr.isatty(), leave=False)
 
-    def progress(done: int, total: int, message: str = "") -> None:
+    def progress(done: float, total: float, message: str = "") -> None:
         bar.total, bar.n = total, done
         bar.set_description(message or "evaluating", refresh=True)
 
     try:
-        corpus = load_corpus(args.corpus)
-        report = evaluate_checkpoint(checkpoint, corpus, args.split, samples=args.samples,
-                                     music=not args.no_music, on_progress=progress,
-                                     ngram_orders=tuple(range(2, args.ngram_max_order + 1)))
+        corpus = load_corpus(args.corpus, on_progress=progress)
+        reference = load_corpus("folk", on_progress=progress) if args.zero_shot else corpus
+        music = not args.no_music
+        form = FormEvalConfig(whole_tunes=args.whole_tunes, aabb_tunes=args.aabb_tunes,
+                              continuations=args.samples) if music else None
+        report = evaluate_checkpoint(
+            checkpoint, corpus, args.split, samples=args.samples, music=music, form=form,
+            reference=reference, sources=None if args.no_written else source_paths(args.corpus),
+            ngram_orders=tuple(range(2, args.ngram_max_order + 1)), on_progress=progress)
     finally:
         bar.close()
     print(json.dumps(report, indent=None) if args.json else format_report(report))
@@ -59,30 +88,107 @@ def _num(value: Any, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
 def format_report(report: dict) -> str:
-    """The human-readable table of an `evaluate_checkpoint` report."""
-    lines = [
-        f"{report['checkpoint']} ({report.get('model')}) on {report['corpus']} {report['split']} split",
-        f"{'':<22}{'tunes':>7}{'notes':>9}{'model bpn':>11}{'n-gram bpn':>12}",
-    ]
-    rows = [("all", report)] + sorted(report["per_collection"].items())
-    for name, row in rows:
-        lines.append(f"{name:<22}{row['tunes']:>7}{row['notes']:>9}{_num(row['bits_per_note']):>11}"
-                     f"{_num(row['ngram_bits_per_note']):>12}")
-    lines.append(f"token accuracy {_num(report['token_accuracy'])}; n-gram order {report['ngram_order']} "
-                 "(chosen on the validation split)")
+    """The human-readable tables of an `evaluate_checkpoint` report."""
+    lines = _bits_lines(report)
     music = report.get("music")
     if music:
-        ref, overlap = music["reference"], music["overlap"]
-        rows = [
-            ("bars of exact length", music["bar_exact_share"], ref["bar_exact_share"]),
-            ("notes in the key's scale", music["in_scale_share"], ref["in_scale_share"]),
-            ("copies >= 4 training bars", music["copy_4bars_share"], ref["copy_4bars_share"]),
-        ]
-        lines.append(f"music: {music['samples']} held-out seeds continued at temperature "
-                     f"{music['settings']['temperature']}")
-        lines.append(f"  {'':<28}{'sampled':>9}{'real':>9}")
-        lines += [f"  {label:<28}{_num(a):>9}{_num(b):>9}" for label, a, b in rows]
-        lines.append("  overlapped area with the real continuations: "
-                     + ", ".join(f"{k} {_num(v)}" for k, v in overlap.items()))
+        lines += _music_lines(music)
+    form = report.get("form")
+    if form:
+        lines += _form_lines(form)
     return "\n".join(lines)
+
+
+def _bits_row(name: str, row: dict) -> str:
+    return (f"{name:<22}{row.get('tunes', 0):>7}{row.get('notes', 0):>9}{_num(row.get('bits_per_note')):>9}"
+            f"{_num(row.get('ngram_bits_per_note')):>9}{_num(row.get('ngram_memory_bits_per_note')):>9}"
+            f"{_num(row.get('fresh_bits_per_note')):>9}{_num(row.get('ngram_memory_fresh_bits_per_note')):>9}"
+            f"{_pct(row.get('restated_share')):>9}")
+
+
+def _bits_lines(report: dict) -> list[str]:
+    reference = report.get("reference_corpus")
+    zero_shot = reference and reference != report["corpus"]
+    lines = [
+        f"{report['checkpoint']} ({report.get('model')}) on {report['corpus']} {report['split']} split"
+        + (f", zero-shot against {reference}" if zero_shot else ""),
+        "bits per note (lower is better): model, n-gram, n-gram with memory; then on fresh notes",
+        (f"{'':<22}{'tunes':>7}{'notes':>9}{'model':>9}{'n-gram':>9}{'+memory':>9}"
+         f"{'fresh':>9}{'+mem fr':>9}{'restated':>9}"),
+        _bits_row("all", {**report, **report.get("fresh", {})}),
+    ]
+    lines += [_bits_row(name, row) for name, row in sorted(report["per_collection"].items())]
+    clean = report.get("clean") or {}
+    lines.append(_bits_row("clean set", clean))
+    written = report.get("written")
+    if written:
+        lines.append(_bits_row("as written", written))
+        lines.append(f"  (the same tunes as played: model {_num(written.get('played_bits_per_note'))}, "
+                     f"{written.get('played_notes', 0)} notes; "
+                     f"{written.get('unreadable', 0)} not readable as written)")
+    memory = report.get("ngram_memory") or {}
+    lines.append(
+        f"token accuracy {_num(report['token_accuracy'])}; n-gram order {report['ngram_order']}; "
+        f"memory orders {memory.get('min_order', '-')}..{memory.get('max_order', '-')}, "
+        f"escape {memory.get('escape', '-')} "
+        "(all chosen on the validation split)")
+    lines.append(f"clean set: {clean.get('tunes', 0)} tunes with no family member in training "
+                 f"({clean.get('tunes_with_family_in_training', 0)} left out)")
+    return lines
+
+
+def _music_lines(music: dict) -> list[str]:
+    ref, overlap = music["reference"], music["overlap"]
+    copies = music.get("copies", {})
+    rows = [
+        ("bars of exact length", music["bar_exact_share"], ref["bar_exact_share"]),
+        ("notes in the key's scale", music["in_scale_share"], ref["in_scale_share"]),
+        ("copies >= 4 training bars", music["copy_4bars_share"], ref["copy_4bars_share"]),
+    ]
+    if copies:
+        rows.append(("variant copies (any view)", copies["samples"]["any"], copies["real"]["any"]))
+    lines = [(f"music: {music['samples']} held-out seeds continued at temperature "
+              f"{music['settings']['temperature']}"), f"  {'':<28}{'sampled':>9}{'real':>9}"]
+    lines += [f"  {label:<28}{_num(a):>9}{_num(b):>9}" for label, a, b in rows]
+    lines.append("  overlapped area with the real continuations: "
+                 + ", ".join(f"{k} {_num(v)}" for k, v in overlap.items()))
+    return lines
+
+
+_FORM_ROWS = (("ends on the tonic", "ends_on_tonic"), ("ends on a strong beat", "ends_on_strong_beat"),
+              ("ends at a phrase boundary", "ends_at_phrase_boundary"), ("mean length, bars", "mean_bars"),
+              ("length a multiple of 8 bars", "bars_multiple_of_8"), ("restated notes", "restated_share"),
+              ("AABB", "aabb"), ("parts close on I or V", "parts_end_on_tonic_or_dominant"))
+
+
+def _form_lines(form: dict) -> list[str]:
+    columns = [("real tunes", form.get("real"))]
+    if form.get("whole_tunes"):
+        columns.append(("whole", form["whole_tunes"]))
+    if form.get("aabb_tunes"):
+        columns.append(("AABB opt.", form["aabb_tunes"]))
+    cont = form.get("continuations") or {}
+    for label, key in (("real, cut", "real_at_boundary"), ("cad. off", "cadence_off"),
+                       ("cad. on", "cadence_on")):
+        if cont.get(key):
+            columns.append((label, cont[key]))
+    lines = ["form: whole tunes sampled from a header alone; seeds continued to a phrase boundary",
+             f"  {'':<30}" + "".join(f"{label:>11}" for label, _ in columns)]
+    for label, key in _FORM_ROWS:
+        cells = [(col or {}).get(key) for _, col in columns]
+        fmt = (lambda v: _num(v, 1)) if key == "mean_bars" else _pct
+        lines.append(f"  {label:<30}" + "".join(f"{fmt(v):>11}" for v in cells))
+    copies = form.get("copies", {})
+    for label, key in (("real tunes scored", "real_tunes"), ("whole tunes", "whole_tunes"),
+                       ("AABB tunes", "aabb_tunes")):
+        if copies.get(key):
+            c = copies[key]
+            lines.append(f"  copies of training tunes, {label}: rhythm run {_pct(c['rhythm_run'])}, "
+                         f"contour run {_pct(c['contour_run'])}, family {_pct(c['family'])}, "
+                         f"any {_pct(c['any'])}")
+    return lines

@@ -1,4 +1,14 @@
-"""A corpus held in memory: its tunes, their splits (by content hash), and its statistics."""
+"""A corpus held in memory: its tunes, their splits (by content hash), and its statistics.
+
+Two ways to split, by `split_version`:
+
+- 1 (today's default, the split the shipped models trained on): each tune by the hash of its
+  transposition-invariant content (`content_key`), so identical tunes share a split; variants,
+  transposed-and-varied or re-timed copies of one tune can straddle it.
+- 2 (the family split, ready for the next retraining): tunes are first grouped into families of
+  near-duplicates (`corpus.families`), and each family goes to one split, by the hash of its
+  smallest content key.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +22,14 @@ from musicgen.corpus.codec import melody_to_json
 from musicgen.errors import CorpusError
 from musicgen.melody import Melody
 
-__all__ = ["CorpusTune", "Corpus", "content_key", "assign_splits", "corpus_stats", "SPLIT_FRACTIONS"]
+__all__ = ["CorpusTune", "Corpus", "content_key", "assign_splits", "split_keys", "corpus_stats",
+           "SPLIT_FRACTIONS", "SPLIT_VERSIONS", "DEFAULT_SPLIT_VERSION"]
 
 SPLIT_FRACTIONS = {"test": 0.05, "val": 0.05}  # the rest is train
+SPLIT_VERSIONS = (1, 2)  # 1: by content hash; 2: by tune family (see the module docstring)
+# Stays 1 until the shipped models are retrained on the family split: their corpus fingerprint, and
+# so their test set, must not move under them.
+DEFAULT_SPLIT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -38,8 +53,11 @@ class Corpus:
     report: dict = field(default_factory=dict, compare=False)
 
     def split(self, name: str) -> list[CorpusTune]:
+        """The tunes of one split; ``"all"`` gives every tune."""
+        if name == "all":
+            return list(self.tunes)
         if name not in ("train", "val", "test"):
-            raise CorpusError(f"unknown split '{name}': use train, val or test")
+            raise CorpusError(f"unknown split '{name}': use train, val, test or all")
         return [t for t in self.tunes if t.split == name]
 
     @property
@@ -56,7 +74,8 @@ class Corpus:
 
     @classmethod
     def from_melodies(
-        cls, melodies: Sequence[Melody], name: str = "memory", collections: Sequence[str] | None = None
+        cls, melodies: Sequence[Melody], name: str = "memory", collections: Sequence[str] | None = None,
+        *, split_version: int = DEFAULT_SPLIT_VERSION,
     ) -> Corpus:
         """An in-memory corpus (tests, a user's few tunes), split the same way as prepared ones."""
         if not melodies:
@@ -67,7 +86,7 @@ class Corpus:
              "melody": m}
             for i, m in enumerate(melodies)
         ]
-        splits = assign_splits([content_key(r["melody"]) for r in records], name=name)
+        splits = assign_splits(split_keys([r["melody"] for r in records], split_version), name=name)
         tunes = tuple(
             CorpusTune(r["title"], r["collection"], r["source"], s, r["melody"])
             for r, s in zip(records, splits)
@@ -75,7 +94,9 @@ class Corpus:
         digest = hashlib.sha256()
         for t in tunes:
             digest.update(json.dumps(melody_to_json(t.melody), sort_keys=True).encode())
-        return cls(name, tunes, digest.hexdigest()[:16], {"tunes": len(tunes)})
+        if split_version != 1:
+            digest.update(f"split-{split_version}".encode())
+        return cls(name, tunes, digest.hexdigest()[:16], {"tunes": len(tunes), "split_version": split_version})
 
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -87,6 +108,23 @@ def content_key(melody: Melody) -> str:
         f"{'r' if n.pitch is None else n.pitch - first}:{n.duration_ticks}" for n in melody.notes
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def split_keys(melodies: Sequence[Melody], split_version: int = DEFAULT_SPLIT_VERSION) -> list[str]:
+    """The key each tune is split by: its content key (version 1), or its family's smallest
+    content key (version 2), so `assign_splits` keeps a family together."""
+    if split_version not in SPLIT_VERSIONS:
+        raise CorpusError(f"unknown split version {split_version}: use 1 (by content) or 2 (by family)")
+    keys = [content_key(m) for m in melodies]
+    if split_version == 1:
+        return keys
+    from musicgen.corpus.families import family_labels
+
+    labels = family_labels(melodies, same=keys)
+    smallest: dict[int, str] = {}
+    for label, key in zip(labels, keys):
+        smallest[label] = min(key, smallest.get(label, key))
+    return [smallest[label] for label in labels]
 
 
 def assign_splits(keys: Sequence[str], *, name: str = "corpus") -> list[str]:

@@ -4,6 +4,10 @@ A tune's bits are the total -log2 likelihood of all its tokens after <bos> (<eos
 per note divide that by `Vocabulary.note_count` (pitched notes after ties merge). Over a set of tunes
 the figure is total bits / total notes, so long tunes weigh more, as in DESIGN.md.
 
+Every scorer also keeps each tune's per-token bits (`TuneScores.token_bits`), so that a figure over
+part of a tune (fresh notes, `evaluate.fresh`) or a mixture with a model of the tune so far
+(`evaluate.memory`) needs no second pass.
+
 Model scoring is batched under ``torch.inference_mode``: tunes sorted by length, packed up to a token
 budget, padded at the end (the models are causal, so padding never changes earlier positions). A
 Transformer scores tunes longer than its context in windows advancing by ``stride`` tokens; each token
@@ -13,7 +17,7 @@ is scored once, by the first window where it has at least ``context - stride`` t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -38,10 +42,23 @@ class TuneScores:
     notes: np.ndarray  # (tunes,) int64
     tokens: np.ndarray  # (tunes,) int64, tokens after <bos>
     correct: np.ndarray  # (tunes,) int64, tokens whose most likely prediction was right
+    # per tune: (len - 1,) float64 bits of each token after <bos>; None when not kept
+    token_bits: list[np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def select(self, index: Sequence[int]) -> TuneScores:
         idx = np.asarray(index, dtype=np.int64)
-        return TuneScores(self.bits[idx], self.notes[idx], self.tokens[idx], self.correct[idx])
+        kept = None if self.token_bits is None else [self.token_bits[i] for i in idx]
+        return TuneScores(self.bits[idx], self.notes[idx], self.tokens[idx], self.correct[idx], kept)
+
+    @classmethod
+    def from_token_bits(
+        cls, token_bits: Sequence[np.ndarray], notes: Sequence[int], correct: Sequence[int] | None = None
+    ) -> TuneScores:
+        """Totals from per-token bits (accuracy zero unless `correct` is given)."""
+        bits = np.array([float(np.sum(b)) for b in token_bits])
+        tokens = np.array([b.size for b in token_bits], dtype=np.int64)
+        hits = np.zeros_like(tokens) if correct is None else np.asarray(correct, dtype=np.int64)
+        return cls(bits, np.asarray(notes, dtype=np.int64), tokens, hits, list(token_bits))
 
     @property
     def bits_per_note(self) -> float:
@@ -68,9 +85,7 @@ def score_with_ngram(
 ) -> TuneScores:
     """Bits per tune under the n-gram (accuracy is left at zero: the baseline is not a classifier)."""
     log2p = model.log2_probs_many(sequences, order)
-    bits = np.array([-float(lp.sum()) for lp in log2p])
-    tokens = np.array([lp.size for lp in log2p], dtype=np.int64)
-    return TuneScores(bits, _note_counts(sequences, vocab), tokens, np.zeros_like(tokens))
+    return TuneScores.from_token_bits([-lp for lp in log2p], _note_counts(sequences, vocab))
 
 
 def _windows(length: int, context: int | None, stride: int) -> list[tuple[int, int]]:
@@ -86,14 +101,17 @@ def _windows(length: int, context: int | None, stride: int) -> list[tuple[int, i
     return out
 
 
-def _rows(sequences: Sequence[Sequence[int]], context: int | None, stride: int) -> list[tuple[int, list[int], int]]:
+def _rows(
+    sequences: Sequence[Sequence[int]], context: int | None, stride: int
+) -> list[tuple[int, list[int], int, int]]:
+    """(tune, window ids, first scored target in the window, window start in the tune) per window."""
     rows = []
     for tune, ids in enumerate(sequences):
         if len(ids) < 2:
             continue
         for start, offset in _windows(len(ids), context, stride):
             end = len(ids) if context is None else start + context + 1
-            rows.append((tune, list(ids[start:end]), offset))
+            rows.append((tune, list(ids[start:end]), offset, start))
     return rows
 
 
@@ -126,7 +144,7 @@ def score_with_model(
 
     context = model.max_context
     stride = min(stride or max(1, (context or 4) // 4), max(1, (context or 2) - 1))
-    bits = np.zeros(len(sequences))
+    token_bits = [np.zeros(max(len(s) - 1, 0)) for s in sequences]
     correct = np.zeros(len(sequences), np.int64)
     batches = _batches(_rows(sequences, context, stride), token_budget)
     device = next(model.parameters()).device
@@ -137,22 +155,21 @@ def score_with_model(
             for b, batch in enumerate(batches):
                 if should_stop is not None and should_stop():
                     raise Cancelled("evaluation was cancelled")
-                _score_batch(model, batch, bits, correct, vocab.pad_id, device)
+                _score_batch(model, batch, token_bits, correct, vocab.pad_id, device)
                 if on_progress is not None:
                     on_progress(b + 1, len(batches), "scoring held-out tunes")
     finally:
         model.train(was_training)
-    tokens = np.array([max(len(s) - 1, 0) for s in sequences], dtype=np.int64)
-    return TuneScores(bits, _note_counts(sequences, vocab), tokens, correct)
+    return TuneScores.from_token_bits(token_bits, _note_counts(sequences, vocab), correct)
 
 
-def _score_batch(model, batch: list, bits: np.ndarray, correct: np.ndarray, pad_id: int, device) -> None:
+def _score_batch(model, batch: list, token_bits: list, correct: np.ndarray, pad_id: int, device) -> None:
     import torch
 
     width = max(len(r[1]) for r in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width - 1), dtype=torch.bool)
-    for i, (_, row, offset) in enumerate(batch):
+    for i, (_, row, offset, _) in enumerate(batch):
         ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
         mask[i, offset : len(row) - 1] = True
     ids = ids.to(device)
@@ -161,8 +178,8 @@ def _score_batch(model, batch: list, bits: np.ndarray, correct: np.ndarray, pad_
     targets = ids[:, 1:]  # (B, T-1)
     picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (B, T-1)
     mask = mask.to(device)
-    row_bits = -(picked * mask).sum(dim=1) / math.log(2.0)
+    bits = (-picked / math.log(2.0)).double().cpu().numpy()  # (B, T-1)
     row_hits = ((log_probs.argmax(dim=-1) == targets) & mask).sum(dim=1)
-    for i, (tune, _, _) in enumerate(batch):
-        bits[tune] += float(row_bits[i])
+    for i, (tune, row, offset, start) in enumerate(batch):
+        token_bits[tune][start + offset:start + len(row) - 1] = bits[i, offset:len(row) - 1]
         correct[tune] += int(row_hits[i])

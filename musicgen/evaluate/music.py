@@ -44,6 +44,7 @@ class HeldOutSeed:
 
     seed: Melody
     real: Melody  # the real continuation, re-based to tick 0
+    tune: Melody | None = None  # the whole tune the seed was cut from
 
 
 def held_out_seeds(melodies: Sequence[Melody], config: MusicEvalConfig) -> list[HeldOutSeed]:
@@ -54,7 +55,7 @@ def held_out_seeds(melodies: Sequence[Melody], config: MusicEvalConfig) -> list[
         end = seed.duration_ticks
         stop = end + config.continuation_bars * melody.meter.bar_ticks
         if seed.note_count and melody.duration_ticks >= stop and end in set(melody.bar_lines()):
-            usable.append(HeldOutSeed(seed, melody.slice_ticks(end, stop)))
+            usable.append(HeldOutSeed(seed, melody.slice_ticks(end, stop), melody))
     if len(usable) <= config.samples:
         return usable
     step = len(usable) / config.samples

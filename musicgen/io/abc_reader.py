@@ -10,6 +10,9 @@ Decisions (see also `m21_convert`):
   music21 replays the A part): the melody is the tune as played, which is what a next-note model
   should learn and continue. Unbalanced marks are read leniently (a ``:|`` without ``|:`` goes
   back to the start of the tune or of the previous section); the report says repeats were expanded.
+  ``expand_repeats=False`` reads the tune as WRITTEN instead: repeat signs and ending brackets are
+  dropped, so each written bar comes once (both endings, one after the other): what peers that
+  model ABC text score, and what "bits per written note" measures.
 - Chords keep their top note, grace notes are dropped, ties merge, triplets and broken rhythm
   (``>``, ``<``) keep their exact durations; chord symbols ("Am") are ignored.
 - Inline ``[K:]``/``[M:]`` changes: pitches are absolute, so key changes are harmless; the melody
@@ -26,12 +29,12 @@ from dataclasses import dataclass
 from musicgen.errors import SeedError
 from musicgen.progress import ProgressFn, StopFn
 from musicgen.melody import Melody
-from musicgen.io.safety import MAX_TUNES
+from musicgen.io.safety import MAX_TUNES, error_detail
 from musicgen.io.types import ReadReport, ReportBuilder, TuneInfo, TuneResult
 
 __all__ = ["AbcTune", "split_tune_book", "list_abc_tunes", "parse_abc_tune", "read_abc_book"]
 
-_X_LINE = re.compile(r"^X:\s*(\d*)", re.MULTILINE)
+_X_LINE = re.compile(r"^X:\s*(\d{0,9})", re.MULTILINE)  # longer numbers: not a tune number
 _HEADER_KEEP = re.compile(r"^(%abc|%%|[A-Za-z]:)")
 _MAX_TUNE_CHARS = 200_000
 _PROVENANCE = re.compile(r"^% musicgen ([^:\n]+): (.*)$", re.MULTILINE)  # written by abc_writer
@@ -81,15 +84,30 @@ def list_abc_tunes(text: str) -> list[TuneInfo]:
 
 
 def parse_abc_tune(
-    tune: AbcTune, *, name: str, track: int | None = None
+    tune: AbcTune, *, name: str, track: int | None = None, expand_repeats: bool = True
 ) -> tuple[Melody, ReadReport]:
-    """Parse one tune's text into a Melody and its report; SeedError naming `name` on failure."""
+    """Parse one tune's text into a Melody and its report; SeedError naming `name` on failure.
+
+    `expand_repeats=False` gives the tune as written (see the module docstring). The parse runs
+    under the read budget (`bounded`): a tune too complex to read raises `TooComplexError`."""
+    from musicgen.io.bounded import run_bounded
+
+    return run_bounded(name, _parse_abc_tune, tune, name, track, expand_repeats)
+
+
+def _parse_abc_tune(
+    tune: AbcTune, name: str, track: int | None, expand_repeats: bool
+) -> tuple[Melody, ReadReport]:
     from musicgen.io.m21_convert import score_to_melody
 
     if len(tune.text) > _MAX_TUNE_CHARS:
         raise SeedError(f"Cannot read {name}: the tune is over {_MAX_TUNE_CHARS} characters long.")
     _check_has_body(tune.text, name)
     score = _m21_parse(_inline_fields_to_lines(tune.text), name)
+    if not expand_repeats:
+        from musicgen.io.repeats import drop_repeat_marks
+
+        drop_repeat_marks(score)
     report = ReportBuilder()
     melody = score_to_melody(score, name=name, track=track, title=tune.info.title, report=report)
     provenance = _PROVENANCE.findall(tune.text)
@@ -128,15 +146,12 @@ def _m21_parse(text: str, name: str):  # -> music21.stream.Score
     try:
         handler = abcFormat.ABCFile().readstr(text)
         return translate.abcToStreamScore(handler)
+    except MemoryError:
+        raise  # the read budget reports it ("too complex to read")
     except RecursionError as exc:
         raise SeedError(f"Cannot read {name}: the ABC is nested too deeply to parse.") from exc
     except Exception as exc:  # music21's ABC parser raises many types on malformed input
-        raise SeedError(f"Cannot read {name}: the ABC could not be parsed ({_short(exc)}).") from exc
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
+        raise SeedError(f"Cannot read {name}: the ABC could not be parsed ({error_detail(exc)}).") from exc
 
 
 def read_abc_book(
@@ -145,6 +160,7 @@ def read_abc_book(
     source_name: str,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    expand_repeats: bool = True,
 ) -> list[TuneResult]:
     """Parse every tune independently: a bad tune becomes a TuneResult with its error sentence."""
     tunes = split_tune_book(text)
@@ -154,7 +170,7 @@ def read_abc_book(
             break
         name = tune_name(source_name, tune.info, len(tunes))
         try:
-            melody, report = parse_abc_tune(tune, name=name)
+            melody, report = parse_abc_tune(tune, name=name, expand_repeats=expand_repeats)
             results.append(TuneResult(tune.info, melody, report))
         except SeedError as exc:
             results.append(TuneResult(tune.info, error=str(exc)))

@@ -1,6 +1,9 @@
 """The one entry point for reading melody files: format sniffing, tune/track choice, reports.
 
 `tune` and `track` are 1-based, as a user types them (`musicgen info book.abc --tune 3`).
+`expand_repeats` (keyword, default True) reads an ABC tune as played; False reads it as written,
+each written bar once (see `abc_reader`). MIDI has no repeat signs; MusicXML is always read as
+played for now, with a warning when it had repeats and False was asked.
 """
 
 from __future__ import annotations
@@ -27,21 +30,23 @@ __all__ = [
 
 
 def read_melody(
-    path: str | os.PathLike[str], tune: int | None = None, track: int | None = None
+    path: str | os.PathLike[str], tune: int | None = None, track: int | None = None, *,
+    expand_repeats: bool = True,
 ) -> Melody:
     """Read one melody (`tune`: 1-based tune of an ABC book; `track`: 1-based MIDI line or part).
 
     Notable reductions (quantisation, chords, dropped voices, unexpanded repeats) are reported
     with `warnings.warn`; use `read_melody_with_report` to get them as data instead.
     """
-    melody, report = read_melody_with_report(path, tune=tune, track=track)
+    melody, report = read_melody_with_report(path, tune=tune, track=track, expand_repeats=expand_repeats)
     for sentence in report.warnings:
         warnings.warn(f"{Path(path).name}: {sentence}", stacklevel=2)
     return melody
 
 
 def read_melody_with_report(
-    path: str | os.PathLike[str], tune: int | None = None, track: int | None = None
+    path: str | os.PathLike[str], tune: int | None = None, track: int | None = None, *,
+    expand_repeats: bool = True,
 ) -> tuple[Melody, ReadReport]:
     """Like `read_melody`, returning the report of what was changed to fit the melody model."""
     p = Path(path)
@@ -50,7 +55,7 @@ def read_melody_with_report(
     data = read_input_bytes(p)
     fmt = sniff.detect_format(data, p)
     if fmt == sniff.ABC:
-        return _read_abc(sniff.decode_text(data), str(p), tune, track, p.stem)
+        return _read_abc(sniff.decode_text(data), str(p), tune, track, p.stem, expand_repeats)
     if tune not in (None, 1):
         raise SeedError(f"Cannot read {p}: it holds one tune, so there is no tune {tune}.")
     if fmt == sniff.MIDI:
@@ -59,8 +64,11 @@ def read_melody_with_report(
         return read_midi_bytes(data, name=str(p), track=track, fallback_title=p.stem)
     from musicgen.io.musicxml import read_musicxml_bytes
 
-    return read_musicxml_bytes(data, name=str(p), compressed=fmt == sniff.MXL, track=track,
-                               fallback_title=p.stem)
+    melody, report = read_musicxml_bytes(data, name=str(p), compressed=fmt == sniff.MXL, track=track,
+                                         fallback_title=p.stem)
+    if not expand_repeats and report.repeats_expanded:
+        warnings.warn(f"{p.name}: MusicXML is read as played; its repeats were expanded", stacklevel=2)
+    return melody, report
 
 
 def _check_index(value: int | None, what: str, path: Path) -> None:
@@ -69,7 +77,8 @@ def _check_index(value: int | None, what: str, path: Path) -> None:
 
 
 def _read_abc(
-    text: str, name: str, tune: int | None, track: int | None, fallback_title: str
+    text: str, name: str, tune: int | None, track: int | None, fallback_title: str,
+    expand_repeats: bool = True,
 ) -> tuple[Melody, ReadReport]:
     from musicgen.io.abc_reader import AbcTune, parse_abc_tune, split_tune_book, tune_name
 
@@ -83,16 +92,19 @@ def _read_abc(
     chosen = tunes[index - 1]
     if not chosen.info.title and fallback_title:
         chosen = AbcTune(TuneInfo(chosen.info.index, fallback_title, chosen.info.number), chosen.text)
-    return parse_abc_tune(chosen, name=tune_name(name, chosen.info, len(tunes)), track=track)
+    return parse_abc_tune(chosen, name=tune_name(name, chosen.info, len(tunes)), track=track,
+                          expand_repeats=expand_repeats)
 
 
-def abc_text_to_melody(text: str, tune: int | None = None, source_name: str = "pasted ABC") -> Melody:
+def abc_text_to_melody(
+    text: str, tune: int | None = None, source_name: str = "pasted ABC", *, expand_repeats: bool = True
+) -> Melody:
     """Parse ABC text (e.g. pasted into the app); `tune` is 1-based; errors name `source_name`."""
     if not text.strip():
         raise SeedError(f"Cannot read {source_name}: it is empty.")
     _check_index(tune, "tune", Path(source_name))
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    melody, _ = _read_abc(text, source_name, tune, None, "")
+    melody, _ = _read_abc(text, source_name, tune, None, "", expand_repeats)
     return melody
 
 
@@ -125,6 +137,7 @@ def read_tune_book(
     *,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    expand_repeats: bool = True,
 ) -> list[TuneResult]:
     """Read every tune of a file, each independently; a bad tune carries its error sentence.
 
@@ -136,10 +149,10 @@ def read_tune_book(
     if fmt == sniff.ABC:
         from musicgen.io.abc_reader import read_abc_book
 
-        return read_abc_book(sniff.decode_text(data), source_name=str(p),
-                             on_progress=on_progress, should_stop=should_stop)
+        return read_abc_book(sniff.decode_text(data), source_name=str(p), on_progress=on_progress,
+                             should_stop=should_stop, expand_repeats=expand_repeats)
     try:
-        melody, report = read_melody_with_report(p)
+        melody, report = read_melody_with_report(p, expand_repeats=expand_repeats)
         result = TuneResult(TuneInfo(1, melody.title, None), melody, report)
     except SeedError as exc:
         result = TuneResult(TuneInfo(1, p.stem, None), error=str(exc))

@@ -5,6 +5,9 @@ of it for a folk tune book); this walks the measures once and yields (offset, el
 Rules: ``|:`` opens a section (the tune start if none); ``:|`` jumps back to it until the section
 has been played as many times as its highest ending number (2 when it has no endings); a bar
 under an ending bracket is played only on the passes the bracket names.
+
+`drop_repeat_marks` does the opposite: it removes the repeat bar lines and ending brackets, so the
+part reads as written, each written bar once (first and second endings one after the other).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Iterator
 
-__all__ = ["has_repeats", "played_elements"]
+__all__ = ["has_repeats", "played_elements", "drop_repeat_marks"]
 
 _MAX_PLAYED_BARS = 20_000  # bounds the work of malformed repeat marks
 
@@ -83,3 +86,18 @@ def played_elements(part: Any) -> Iterator[tuple[Fraction, Any]]:
         for el in measure.flatten().notesAndRests:
             yield cursor + Fraction(el.offset).limit_denominator(10_000), el
         cursor += length
+
+
+def drop_repeat_marks(score: Any) -> None:
+    """Remove every repeat bar line and ending bracket of `score` (in place): the tune as written."""
+    from music21 import bar, spanner
+
+    for measure in score.recurse().getElementsByClass("Measure"):
+        if isinstance(measure.leftBarline, bar.Repeat):
+            measure.leftBarline = None
+        if isinstance(measure.rightBarline, bar.Repeat):
+            measure.rightBarline = bar.Barline("regular")
+    for bracket in list(score.recurse().getElementsByClass(spanner.RepeatBracket)):
+        site = bracket.activeSite
+        if site is not None:
+            site.remove(bracket)

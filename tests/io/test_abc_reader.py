@@ -191,3 +191,37 @@ def test_real_essen_tune_reads() -> None:
     assert melody.title == "Das Hildebrandslied"
     assert melody.note_count == 60
     assert melody.pitch_range is not None and 55 <= melody.pitch_range[0] < melody.pitch_range[1] <= 84
+
+
+# --- read as written (expand_repeats=False) --------------------------------------------------------
+def test_repeats_can_be_read_as_written(tmp_path: Path) -> None:
+    path = write(tmp_path, single("|: C2 D2 E2 F2 |1 G8 :|2 A8 |]"))
+    melody, report = read_melody_with_report(path, expand_repeats=False)
+    assert not report.repeats_expanded
+    assert pitches(melody) == [60, 62, 64, 65, 67, 69]  # each written bar once, both endings
+    assert durations(melody) == [12, 12, 12, 12, 48, 48]
+    played = read_melody(path)
+    assert len(played.notes) == 10 and played.notes[5:] != melody.notes[5:]
+
+
+def test_double_repeat_bar_read_as_written_keeps_each_part_once(tmp_path: Path) -> None:
+    body = "C4 D4 | G8 :|: E4 F4 | A8 :|]"
+    assert pitches(read_melody(write(tmp_path, single(body)), expand_repeats=False)) == [60, 62, 67, 64, 65, 69]
+
+
+def test_written_reading_keeps_the_pickup_and_reaches_books_and_pasted_text(tmp_path: Path) -> None:
+    text = "X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\nD|:GAG GAB|ABA ABd|edd gdB|AGF G2D:|\n|:gfg dBG|AGF G3:|\n"
+    melody = abc_text_to_melody(text, expand_repeats=False)
+    part_a, part_b = 6 + 6 + 6 + 5, 6 + 4  # notes written in each part
+    assert melody.pickup_ticks == 6 and melody.note_count == 1 + part_a + part_b
+    played = abc_text_to_melody(text)
+    assert played.pickup_ticks == 6 and played.note_count == 1 + 2 * part_a + 2 * part_b
+    path = write(tmp_path, BOOK + "\n" + text.replace("X:1", "X:12"), "book.abc")
+    book = read_tune_book(path, expand_repeats=False)
+    assert [r.melody.note_count for r in book] == [9, 10, 4, melody.note_count]
+    assert read_tune_book(path)[3].melody.note_count == played.note_count
+
+
+def test_tunes_without_repeats_read_the_same_either_way(tmp_path: Path) -> None:
+    path = write(tmp_path, single("CDEF GABc | c2 B2 A2 G2 |]"))
+    assert read_melody(path, expand_repeats=False) == read_melody(path)
