@@ -9,6 +9,8 @@ From a seed, or from nothing but a meter and a key (a melody with no notes), for
    from the body, one bar closing on the dominant, that turns back to the repeat;
 3. the B part: the model continues the A part as played twice (as it heard tunes in training, with
    repeats expanded), ``part_bars`` bars closing on the tonic, with endings drawn the same way.
+   Four B parts are drawn at once and the one that restates the A part least is kept: a model
+   that has heard A twice often starts it a third time, and a B part is new material.
 
 Every note comes from the model through the sampler, with the cadence masks in each closing bar
 (`musicgen.cadence`); nothing is moved afterwards. The result is the tune as played, with a
@@ -31,6 +33,7 @@ from musicgen.tokens import VOCAB
 __all__ = ["generate_tune", "header_seed"]
 
 TONIC, DOMINANT = 1, 5
+B_CANDIDATES = 4  # B parts drawn together; the one that restates A least is kept
 
 
 def header_seed(meter: Meter, key: Key, title: str = "") -> Melody:
@@ -123,9 +126,10 @@ def _draw_b_part(played_a: Melody, generator: LoadedModel, config: GenerationCon
     check_stop(should_stop, "generation")
     adapted, shift = prepare_seed(played_a)
     bars = cadence_bars(adapted, config.part_bars, config.part_bars)
-    drawn = sample_continuations(adapted, shift, generator, config, bars=bars, degree=TONIC,
-                                 rng_seed=rng_seed, should_stop=should_stop)[0]
-    b_whole = drawn.slice_ticks(adapted.duration_ticks, drawn.duration_ticks)
+    drawn = sample_continuations(adapted, shift, generator, config.replace(variations=B_CANDIDATES),
+                                 bars=bars, degree=TONIC, rng_seed=rng_seed, should_stop=should_stop)
+    parts = [d.slice_ticks(adapted.duration_ticks, d.duration_ticks) for d in drawn]
+    b_whole = min(parts, key=lambda b: _bars_shared(played_a, b))  # new material for B
     if not config.endings:
         return _Part(b_whole.slice_ticks(0, b_whole.duration_ticks - b_whole.meter.bar_ticks),
                      b_whole.slice_ticks(b_whole.duration_ticks - b_whole.meter.bar_ticks,
@@ -138,6 +142,19 @@ def _draw_b_part(played_a: Melody, generator: LoadedModel, config: GenerationCon
     first = ending.slice_ticks(adapted_before.duration_ticks, ending.duration_ticks)
     return _Part(b_whole.slice_ticks(0, body_end),
                  b_whole.slice_ticks(body_end, b_whole.duration_ticks), first)
+
+
+def _bars_shared(played_a: Melody, b_part: Melody) -> int:
+    """How many of the B part's bars restate the A part's bar at the same place, token for token.
+
+    A model that heard A twice tends to start A a third time; among the B candidates the one that
+    restates least is kept (the first of equals, so a fresh first draw is kept as drawn).
+    """
+    from musicgen.evaluate.form import bar_signatures
+
+    a_bars = bar_signatures(played_a.slice_ticks(played_a.pickup_ticks, played_a.duration_ticks))
+    b_bars = bar_signatures(b_part)
+    return sum(x == y for x, y in zip(a_bars, b_bars))
 
 
 def _played(part: _Part) -> Melody:

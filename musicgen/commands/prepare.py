@@ -14,6 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
     parser.add_argument("--out", help="also copy the prepared corpus file here (.json.gz)")
     parser.add_argument("--stats", action="store_true", help="print the corpus figures in full")
+    parser.add_argument("--split-version", type=int, choices=(1, 2), default=1,
+                        help="1: split by content (the shipped models' split, default); 2: keep "
+                             "each family of variants in one split")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
 
@@ -33,11 +36,12 @@ def run(args: argparse.Namespace) -> int:
         bar.set_description(message or "parsing", refresh=True)
 
     try:
-        corpus = prepare_corpus(args.corpus, workers=args.workers, on_progress=progress)
+        corpus = prepare_corpus(args.corpus, workers=args.workers, on_progress=progress,
+                                split_version=args.split_version)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
-    path = prepared_path(args.corpus)
+    path = prepared_path(args.corpus, args.split_version)
     if args.out:
         atomic_write_bytes(args.out, path.read_bytes())
     report = dict(corpus.report)

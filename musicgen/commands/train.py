@@ -1,5 +1,9 @@
 """`musicgen train`: train an LSTM or Transformer on a corpus, with a progress bar, resumable.
 
+`-o CKPT` writes the best checkpoint as CKPT.safetensors + CKPT.json and keeps everything else (the
+last checkpoint, the resume state, the metrics log, the loss plot) in the run folder CKPT.run/
+(`musicgen.train.run_folder`), so the output folder holds only the model asked for.
+
 Ctrl-C (or SIGTERM) stops at the next step after saving the last checkpoint and the resume state;
 `--resume` with the same options continues. Under `torchrun --nproc_per_node=N` the same command
 trains with DistributedDataParallel; only rank 0 shows the bar and writes files.
@@ -19,8 +23,11 @@ __all__ = ["add_arguments", "run", "config_from_args"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", choices=("lstm", "transformer"), required=True)
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
-    parser.add_argument("--init", metavar="CKPT",
-                        help="fine-tune this checkpoint instead of a new model")
+    parser.add_argument("--split-version", type=int, choices=(1, 2), default=1,
+                        help="1: split by content (default); 2: by family of variants")
+    parser.add_argument("--init", metavar="NAME|CKPT",
+                        help="fine-tune this model (a name from `musicgen models` or a "
+                             "checkpoint path) instead of a new model")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="stop after this many minutes (and validate)")
     budget.add_argument("--epochs", type=int, help="passes over the training tunes (default 30)")
@@ -44,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-every-steps", type=int, default=200,
                         help="also save checkpoint and resume state this often (default 200)")
     parser.add_argument("-o", "--output", required=True, metavar="CKPT",
-                        help="checkpoint path (CKPT.safetensors + CKPT.json, plus .last/.state files)")
+                        help="checkpoint path: CKPT.safetensors + CKPT.json, and the run folder "
+                             "CKPT.run/ (resume state, last checkpoint, metrics, loss plot)")
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -101,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     except MusicGenError as exc:
         raise UsageError(str(exc)) from exc
     main_rank = os.environ.get("RANK", "0") == "0"
-    corpus = load_corpus(args.corpus)
+    corpus = load_corpus(args.corpus, split_version=args.split_version)
     # tqdm's own clock and rate would count steps of a schedule whose length a minutes budget
     # only fixes later; the message carries the run's elapsed and remaining time instead.
     bar = tqdm(total=1, desc=f"training {args.model}", disable=not main_rank, dynamic_ncols=True,

@@ -10,7 +10,8 @@ the Nottingham file. A custom corpus is any folder of .abc/.mid/.midi/.musicxml/
             A tune that fails is skipped, counted and listed with its reason in the report.
 - codec     a melody as compact JSON
 - tunes     Corpus and CorpusTune; the split by tune, from the hash of its transposition-invariant
-            content (intervals and durations), so identical tunes always land in the same split
+            content (intervals and durations), so identical tunes always land in the same split;
+            split version 2 keeps each family of variants in one split (families)
 - prepare   prepare_corpus / load_corpus: one byte-reproducible gzip JSON file in the user data folder.
             Nothing derived from the collections is committed (their licences allow distribution
             with music21 only).
@@ -19,7 +20,8 @@ the Nottingham file. A custom corpus is any folder of .abc/.mid/.midi/.musicxml/
 from musicgen.corpus.codec import melody_from_json, melody_to_json
 from musicgen.corpus.prepare import load_corpus, prepare_corpus, prepared_path
 from musicgen.corpus.sources import FOLK_COLLECTIONS, Source, folder_sources, folk_sources
-from musicgen.corpus.tunes import Corpus, CorpusTune, assign_splits, content_key, corpus_stats
+from musicgen.corpus.tunes import DEFAULT_SPLIT_VERSION, SPLIT_VERSIONS, Corpus, CorpusTune, assign_splits, \
+    content_key, corpus_stats
 
 __all__ = [
     "FOLK_COLLECTIONS",
@@ -31,6 +33,8 @@ __all__ = [
     "Corpus",
     "CorpusTune",
     "assign_splits",
+    "DEFAULT_SPLIT_VERSION",
+    "SPLIT_VERSIONS",
     "content_key",
     "corpus_stats",
     "prepare_corpus",

@@ -46,12 +46,9 @@ _TIE_LIMIT = 48  # the vocabulary's longest duration token: longer pieces are sp
 
 
 def strong_positions(meter: Meter) -> tuple[int, ...]:
-    """Ticks within a bar that count as strong beats: 0, and the midpoint for an even beat count."""
-    bar, beat = meter.bar_ticks, meter.beat_ticks
-    beats, remainder = divmod(bar, beat)
-    if remainder == 0 and beats >= 2 and beats % 2 == 0:
-        return (0, bar // 2)
-    return (0,)
+    """Ticks within a bar that count as strong beats (`Meter.strong_positions`, the one definition
+    the cadence rule uses too)."""
+    return meter.strong_positions
 
 
 def position_in_bar(melody: Melody, tick: int) -> int:

@@ -29,3 +29,14 @@ def test_dropped_tunes_are_listed_with_their_reason(tmp_path, monkeypatch, capsy
     assert main(["prepare", "--corpus", str(folder), "--stats", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "dropped tunes by reason:" in out and "broken.mid" in out
+
+
+def test_prepare_with_the_family_split_writes_its_own_file(tmp_path, monkeypatch, capsys):
+    from musicgen.corpus import prepared_path
+
+    monkeypatch.setenv("MUSICGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MUSICGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = write_abc_corpus(tmp_path / "mine", count=12)
+    assert main(["prepare", "--corpus", str(folder), "--split-version", "2", "--workers", "1"]) == 0
+    assert prepared_path(folder, 2).is_file() and not prepared_path(folder, 1).exists()
+    assert str(prepared_path(folder, 2)) in capsys.readouterr().out
