@@ -1,5 +1,6 @@
 """Generation speed: single-stream tokens/s, 8 variations x 16 bars end to end, and cache/batching gains.
 
+What users run: the torch-free engine (`musicgen.engine`) through `generate_ids`, on one thread.
 Prints JSON lines (one object per figure). Uses the shipped checkpoints when they exist, else
 random-initialised models of the shipped ("cpu") preset size, and says which in each line
 ("weights": "shipped" or "random-init"): speed does not depend on what the weights learned, except
@@ -32,12 +33,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np
 import torch
 
 from musicgen.errors import CheckpointError
 from musicgen.generation import GenerationConfig
 from musicgen.io import read_melody, write_melody
-from musicgen.library import ModelInfo, resolve_checkpoint
+from musicgen.library import resolve_checkpoint
 from musicgen.melody import Melody
 from musicgen.pipeline import Generator, continue_melody, load_generator
 from musicgen.sampling import generate_ids
@@ -99,9 +101,7 @@ def get_generator(kind: str, sizes: Sizes) -> tuple[Generator, str]:
     torch.manual_seed(0)
     model = build_model(kind, model_config(kind, VOCAB.size, sizes.preset),
                         token_ticks=VOCAB.token_ticks()).eval()
-    card = ModelInfo(f"{kind}-random", Path(f"{kind}-random.safetensors"), kind, model.num_parameters(),
-                     None, None)
-    return Generator(name=card.name, kind=kind, model=model, metadata={}, card=card), "random-init"
+    return Generator.from_model(model, f"{kind}-random"), "random-init"
 
 
 def seed_of_bars(bars: int) -> Melody:
@@ -118,11 +118,11 @@ def single_stream(gen: Generator, weights: str, repeats: int, tokens: int) -> No
     config = GenerationConfig(bars=None, max_tokens=tokens, stop_at_end=False)
 
     def run() -> None:
-        generate_ids(gen.model, ids, config, tracker=GrammarTracker.from_melody(VOCAB, seed),
-                     rng=torch.Generator().manual_seed(0))
+        generate_ids(gen.engine, ids, config, tracker=GrammarTracker.from_melody(VOCAB, seed),
+                     rng=np.random.default_rng(0))
 
     seconds, cpu = timed(run, repeats)
-    model_s, model_cpu = timed(lambda: model_steps_only(gen.model, ids, tokens), repeats)
+    model_s, model_cpu = timed(lambda: model_steps_only(gen.engine, ids, tokens), repeats)
     target = TARGETS[gen.kind]["tokens_per_s"]
     emit(bench="single_stream", kind=gen.kind, weights=weights, tokens=tokens,
          tokens_per_s=round(tokens / seconds), tokens_per_cpu_s=round(tokens / cpu),
@@ -134,13 +134,13 @@ def single_stream(gen: Generator, weights: str, repeats: int, tokens: int) -> No
          sampler_cpu_us_per_token=round((cpu - model_cpu) / tokens * 1e6, 1))
 
 
-def model_steps_only(model: Any, seed_ids: list[int], tokens: int) -> None:
+def model_steps_only(engine: Any, seed_ids: list[int], tokens: int) -> None:
     """The same number of step() calls with a fixed token: no masks, no sampling, no trackers."""
-    with torch.inference_mode():
-        _, state = model.step(torch.tensor([seed_ids]), model.init_state(1))
-        token = torch.tensor([[VOCAB.pitch_id(67)]])
+    with engine.running(1):
+        _, state = engine.run(seed_ids, engine.new_state(1))
+        token = np.array([VOCAB.pitch_id(67)])
         for _ in range(tokens):
-            _, state = model.step(token, state)
+            _, state = engine.step(token, state)
 
 
 def end_to_end(gen: Generator, weights: str, repeats: int, folder: Path, sizes: Sizes) -> None:
@@ -170,11 +170,11 @@ def cache_and_batching_gain(gen: Generator, weights: str, context: int, new_toke
     common = GenerationConfig(bars=None, max_tokens=new_tokens, stop_at_end=False)
 
     def ours() -> None:
-        generate_ids(gen.model, ids, common.replace(variations=8), rng=torch.Generator().manual_seed(0))
+        generate_ids(gen.engine, ids, common.replace(variations=8), rng=np.random.default_rng(0))
 
     def naive() -> None:
         for row in range(8):
-            generate_ids(gen.model, ids, common, use_cache=False, rng=torch.Generator().manual_seed(row))
+            generate_ids(gen.engine, ids, common, use_cache=False, rng=np.random.default_rng(row))
 
     (fast, fast_cpu), (slow, slow_cpu) = timed(ours, repeats), timed(naive, 1)
     emit(bench="cache_batching_gain", kind=gen.kind, weights=weights, context_tokens=context,
@@ -195,14 +195,14 @@ def main() -> None:
     repeats = 1 if args.smoke else args.repeats
     if args.smoke:
         EXTRA["smoke"] = True
-    torch.set_num_threads(1)  # what sampling uses (generate_ids' threads); model-only timings too
-    emit(bench="machine", torch=torch.__version__, threads=torch.get_num_threads(),
+    torch.set_num_threads(1)  # generate_ids runs the engine's BLAS on one thread too
+    emit(bench="machine", torch=torch.__version__, numpy=np.__version__, threads=torch.get_num_threads(),
          cpu_count=os.cpu_count(), load_average=[round(x, 2) for x in os.getloadavg()])
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.kinds.split(","):
             gen, weights = get_generator(kind, sizes)
-            emit(bench="model", kind=kind, weights=weights, parameters=gen.model.num_parameters(),
-                 config=gen.model.config.__dict__)
+            emit(bench="model", kind=kind, weights=weights, parameters=gen.engine.parameters,
+                 engine=type(gen.engine).__name__, config=gen.model.config.__dict__)
             single_stream(gen, weights, repeats, sizes.stream_tokens)
             end_to_end(gen, weights, repeats, Path(tmp), sizes)
             cache_and_batching_gain(gen, weights, sizes.gain_context, sizes.gain_new_tokens,

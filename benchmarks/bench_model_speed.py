@@ -1,8 +1,10 @@
 """Single-stream generation speed of the models: step() tokens per second with cached state.
 
 Prints one JSON line per (kind, preset, batch): a seed of --seed-tokens is prefilled, then
---tokens tokens are stepped one at a time (the generation loop without sampling), best of --repeats.
-The Transformer's window slides when it passes max_len, as in real generation.
+--tokens tokens are stepped one at a time (the generation loop without sampling), best of --repeats,
+for the torch model and, in the same line (``numpy_*``), the torch-free engine generation uses
+(`musicgen.engine`, BLAS on one thread). The Transformer's window slides when it passes max_len,
+as in real generation.
 
     .venv/bin/python benchmarks/bench_model_speed.py [--presets cpu] [--threads 2] [--batch 1]
         [--smoke]
@@ -24,8 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
 import torch
 
+from musicgen.engine import engine_from_model
 from musicgen.models import build_model, model_config
 from musicgen.tokens import VOCAB
 
@@ -49,6 +53,8 @@ def measure(kind: str, preset: str, batch: int, seed_tokens: int, tokens: int,
             for _ in range(tokens):
                 _, state = model.step(next_ids, state)
             best = max(best, tokens / (time.perf_counter() - start))
+    numpy_best, numpy_prefill_s = measure_engine(engine_from_model(model), seed.numpy(),
+                                                 next_ids.numpy()[:, 0], tokens, repeats)
     return {
         "bench": "model_step",
         "kind": kind,
@@ -61,9 +67,29 @@ def measure(kind: str, preset: str, batch: int, seed_tokens: int, tokens: int,
         "prefill_ms": round(prefill_s * 1000, 2),
         "tokens_per_s": round(best * batch),
         "stream_tokens_per_s": round(best),
+        "numpy_prefill_ms": round(numpy_prefill_s * 1000, 2),
+        "numpy_tokens_per_s": round(numpy_best * batch),
+        "numpy_speedup": round(numpy_best / best, 2),
         "cpu": platform.processor() or platform.machine(),
         "torch": torch.__version__,
     }
+
+
+def measure_engine(engine, seed: np.ndarray, next_ids: np.ndarray, tokens: int,
+                   repeats: int) -> tuple[float, float]:
+    """(best steps per second, best prefill seconds) of the NumPy engine, as `measure` does."""
+    best, prefill_s = 0.0, float("inf")
+    with engine.running(1):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            _, state = engine.run(seed[0].tolist(), engine.new_state(1))
+            prefill_s = min(prefill_s, time.perf_counter() - start)
+            state = engine.select(state, np.zeros(len(seed), dtype=np.int64))
+            start = time.perf_counter()
+            for _ in range(tokens):
+                _, state = engine.step(next_ids, state)
+            best = max(best, tokens / (time.perf_counter() - start))
+    return best, prefill_s
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ The pipeline records each variation's provenance (model, sampling settings, RNG 
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from typing import Any
 
@@ -29,16 +28,6 @@ def list_models(*, on_progress: ProgressFn | None = None,
     return list(library.available_models())
 
 
-def _leave_a_core_for_the_window() -> None:
-    """Torch's intra-op threads would take every core; keep one free so the GUI thread never
-    waits for the CPU while a generation runs (measured in benchmarks/bench_app.py)."""
-    import torch
-
-    cores = os.cpu_count() or 1
-    if cores > 1 and torch.get_num_threads() >= cores:
-        torch.set_num_threads(cores - 1)
-
-
 class GeneratorCache:
     """Loads generators on demand (thread-safe) and keeps them for the next generation."""
 
@@ -53,14 +42,13 @@ class GeneratorCache:
             if name_or_path not in self._loaded:
                 from musicgen import pipeline
 
-                _leave_a_core_for_the_window()
-
+                # The NumPy engine generates without torch and keeps BLAS on one thread, so the
+                # window keeps a core (measured in benchmarks/bench_app.py).
                 self._loaded[name_or_path] = pipeline.load_generator(
                     name_or_path, on_progress=on_progress, should_stop=should_stop)
-                # Importing torch leaves ~10^6 long-lived objects that every full garbage
-                # collection would walk, holding the interpreter lock for ~80 ms (measured in
-                # benchmarks/bench_app.py: the window froze during the first generation).
-                # Freezing them moves them out of the collector's way; it frees nothing.
+                # Long-lived objects made by loading (and by torch, if the note-insight panel
+                # loads it later) would be walked by every full garbage collection while the
+                # window waits; freezing them moves them out of the collector's way.
                 gc.freeze()
             return self._loaded[name_or_path]
 

@@ -3,16 +3,20 @@
 A checkpoint is data, never code: nothing here unpickles. The JSON holds the format name and
 version, the model kind and config, the vocabulary (version and token list), training config, corpus
 fingerprint, metrics, wall time and command line, and the sha256 of the tensor file, which loading
-checks before parsing it. Both files are written atomically (a temporary file in the same folder,
-then ``os.replace``; tensors first, JSON last), so an interrupted save leaves the previous
-checkpoint whole. Every failure a user can meet raises ``CheckpointError`` with one sentence naming
-the file.
+checks before parsing it. The two files are written as one commit (`io.atomic.atomic_write_pair`:
+the new tensors wait beside the old until the JSON is replaced), so a kill at any moment leaves
+the previous checkpoint whole or the new one, never tensors that miss their JSON's checksum.
+Every failure a user can meet raises ``CheckpointError`` with one sentence naming the file.
+
+Files from elsewhere are untrusted: the JSON is read with size, depth and number limits
+(`safe_json`), the model config is bounded before anything is allocated (`models.config`), and
+the tensors are checked for size, checksum, tied names and finite values (`checkpoint_checks`).
 
 ``save_tensor_state`` / ``load_tensor_state`` store any nested state (an optimizer's, RNG states)
 the same way, for resuming training without pickle.
 
 torch is imported inside the functions that need it: ``read_checkpoint_metadata`` (the app's model
-card) works without it.
+card) and ``read_checkpoint_arrays`` (the inference engine's NumPy weights) work without it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from musicgen.checkpoint_checks import check_finite as _check_finite
+from musicgen.checkpoint_checks import checked_tied as _checked_tied
+from musicgen.checkpoint_checks import parse_tensors as _parse
+from musicgen.checkpoint_checks import read_checked as _read_checked
 from musicgen.errors import CheckpointError
 from musicgen.tensor_tree import flatten_tree, unflatten_tree
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
     from musicgen.models.base import NextTokenModel
@@ -38,6 +47,7 @@ __all__ = [
     "checkpoint_paths",
     "save_checkpoint",
     "load_checkpoint",
+    "read_checkpoint_arrays",
     "read_checkpoint_metadata",
     "save_tensor_state",
     "load_tensor_state",
@@ -86,8 +96,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: "NextTokenModel", metad
         **metadata,
     }
     text = _dump_json(document, json_path)  # before writing anything: refuse bad metadata whole
-    _write_atomic(tensors_path, data)
-    _write_atomic(json_path, text)
+    _write_pair(tensors_path, data, json_path, text)
 
 
 def _check_metadata(metadata: dict, vocab_size: int) -> None:
@@ -139,14 +148,15 @@ def _dump_json(document: dict, path: Path) -> bytes:
         raise CheckpointError(f"Cannot write {path}: the metadata is not JSON ({exc})") from exc
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """The project's atomic write (temporary file beside ``path``, fsync, rename), as a CheckpointError."""
+def _write_pair(tensors_path: Path, data: bytes, json_path: Path, text: bytes) -> None:
+    """Tensors and JSON as one commit (`atomic_write_pair`): a kill at any moment leaves the old
+    checkpoint or the new one, never tensors that miss their JSON's checksum."""
     from musicgen.errors import WriteError
-    from musicgen.io.atomic import atomic_write_bytes
+    from musicgen.io.atomic import atomic_write_pair
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
+        tensors_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_pair(tensors_path, data, json_path, text)
     except (OSError, WriteError) as exc:
         raise CheckpointError(str(exc).rstrip(".")) from exc
 
@@ -183,8 +193,10 @@ def load_checkpoint(
     _check_vocabulary(document["vocabulary"], json_path, config.vocab_size, expected_tokens,
                       expected_vocab_version)
     tensors = _read_tensors(tensors_path, json_path, document["tensors"]["sha256"])
+    tied = _checked_tied(document["tensors"], tensors, tensors_path, json_path)
+    _check_finite(tensors, tensors_path)
     model = build_model(kind, config)
-    _load_state(model, tensors, document["tensors"].get("tied", {}), tensors_path, json_path)
+    _load_state(model, tensors, tied, tensors_path, json_path)
     model.to(map_location)
     model.eval()
     return model, document
@@ -194,13 +206,19 @@ def _read_document(json_path: Path, format_name: str) -> dict:
     if not json_path.exists():
         raise CheckpointError(f"Checkpoint {json_path} does not exist: check the path, or train "
                               "a model first")
+    from musicgen.safe_json import JSONLimitError, read_json
+
     try:
-        document = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"Cannot read checkpoint {json_path}: {exc}") from exc
+        document = read_json(json_path)
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read checkpoint {json_path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"Checkpoint {json_path} is not valid JSON (line {exc.lineno}): "
                               "the file is damaged; restore it or retrain") from exc
+    except (JSONLimitError, UnicodeDecodeError) as exc:
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)[:80]
+        raise CheckpointError(f"Checkpoint {json_path} is not a file musicgen wrote ({reason}): "
+                              "restore it or retrain") from exc
     if not isinstance(document, dict) or document.get("format") != format_name:
         raise CheckpointError(f"{json_path} is not a {format_name} file: pick the .json "
                               "written next to the .safetensors by musicgen")
@@ -251,24 +269,36 @@ def _first_difference(saved: list[str], expected: list[str]) -> str:
 
 def _read_tensors(tensors_path: Path, json_path: Path, sha256: str) -> dict[str, "torch.Tensor"]:
     """Tensors from a file whose bytes match ``sha256``, parsed by safetensors (never pickle)."""
-    from safetensors import SafetensorError
     from safetensors.torch import load
 
-    try:
-        data = tensors_path.read_bytes()
-    except FileNotFoundError as exc:
-        raise CheckpointError(f"Checkpoint tensors {tensors_path} are missing: keep the "
-                              f".safetensors file next to {json_path.name}") from exc
-    except OSError as exc:
-        raise CheckpointError(f"Cannot read checkpoint tensors {tensors_path}: {exc}") from exc
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise CheckpointError(f"{tensors_path} does not match the checksum in {json_path.name}: "
-                              "the file is truncated or modified; copy it again or retrain")
-    try:
-        return load(data)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{tensors_path} is not a valid safetensors file ({exc}): "
-                              "replace it with one written by musicgen") from exc
+    return _parse(load, _read_checked(tensors_path, json_path, sha256), tensors_path)
+
+
+def read_checkpoint_arrays(
+    path: str | os.PathLike[str], *, expected_tokens: list[str] | None = None
+) -> tuple[dict[str, "np.ndarray"], dict]:
+    """Every tensor as a NumPy array (tied names filled in) and the validated JSON document.
+
+    The torch-free twin of `load_checkpoint` for the inference engine (`musicgen.engine`): the
+    same checks of the document, the vocabulary and the checksum; the tensors' names and shapes
+    are the engine's to check.
+    """
+    from safetensors.numpy import load
+
+    tensors_path, json_path = checkpoint_paths(path)
+    document = read_checkpoint_metadata(json_path)
+    config = document["model"]["config"]
+    vocab_size = config.get("vocab_size") if isinstance(config, dict) else None
+    if not isinstance(vocab_size, int):
+        raise CheckpointError(f"{json_path} describes an impossible model (no vocab_size): the "
+                              "file was edited or damaged; restore it or retrain")
+    _check_vocabulary(document["vocabulary"], json_path, vocab_size, expected_tokens, None)
+    arrays = _parse(load, _read_checked(tensors_path, json_path, document["tensors"]["sha256"]),
+                    tensors_path)
+    tied = _checked_tied(document["tensors"], arrays, tensors_path, json_path)
+    _check_finite(arrays, tensors_path)
+    arrays.update({name: arrays[source] for name, source in tied.items()})
+    return arrays, document
 
 
 def _load_state(
@@ -280,9 +310,6 @@ def _load_state(
 ) -> None:
     """Fill ``model`` after checking every name, shape and dtype against its config."""
     state = dict(tensors)
-    if not isinstance(tied, dict) or not all(source in tensors for source in tied.values()):
-        raise CheckpointError(f"{json_path} lists tied tensors that {tensors_path.name} lacks: "
-                              "the two files are from different checkpoints")
     for name, source in tied.items():
         state[name] = tensors[source]
     expected = model.state_dict()
@@ -325,8 +352,7 @@ def save_tensor_state(path: str | os.PathLike[str], tensors: Any, meta: dict) ->
         "meta": meta,
     }
     text = _dump_json(document, json_path)  # before writing anything: refuse bad metadata whole
-    _write_atomic(tensors_path, data)
-    _write_atomic(json_path, text)
+    _write_pair(tensors_path, data, json_path, text)
 
 
 def load_tensor_state(path: str | os.PathLike[str]) -> tuple[Any, dict]:

@@ -33,7 +33,7 @@ class LoadedModel(Protocol):
     """What sampling needs of a loaded generator (`musicgen.pipeline.Generator` is one)."""
 
     name: str
-    model: Any
+    engine: Any  # a musicgen.engine.Engine (or a torch model)
 
 
 def prepare_seed(seed: Melody) -> tuple[Melody, int]:
@@ -101,7 +101,7 @@ def sample_continuations(
     """``config.variations`` continuations of exactly ``bars`` sampled bars (the first completes a
     seed ending mid-bar), closing on scale degree ``degree`` when it is not None. The seed must be
     one `prepare_seed` returned (or a header-only melody), ``shift`` its transposition."""
-    import torch
+    import numpy as np
 
     from musicgen.sampling import generate_ids
 
@@ -112,12 +112,12 @@ def sample_continuations(
         rule = CadenceRule.for_continuation(bars, seed.key.mode, degree, seed.meter.strong_positions)
         tracker = CadenceTracker(start, rule)
     rows = generate_ids(
-        generator.model,
+        generator.engine,
         seed_ids,
         config.replace(bars=bars, max_tokens=None, cadence=degree is not None),
         tracker=tracker,
         banned_ids=_banned_pitch_ids(seed, shift, config),
-        rng=torch.Generator().manual_seed(rng_seed),
+        rng=np.random.default_rng(rng_seed),
         on_progress=on_progress,
         should_stop=should_stop,
     )

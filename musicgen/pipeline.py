@@ -4,7 +4,8 @@ API map:
 
 - `GenerationConfig` (from `musicgen.generation`): every sampling choice, validated once.
 - `load_generator(name_or_path) -> Generator`: a model name or a checkpoint path, resolved by
-  `musicgen.library.resolve_checkpoint` (the library also lists the models a user can pick).
+  `musicgen.library.resolve_checkpoint` (the library also lists the models a user can pick), run
+  by the torch-free inference engine (`musicgen.engine`).
 - `continue_melody(seed, generator, config) -> list[Melody]`: one melody per variation, the seed
   followed by its continuation, in the seed's key, tempo, meter and pickup, ``seed_end_ticks`` at the
   seed's end and the provenance in ``metadata``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from musicgen.cadence import bars_since_first_full_bar, cadence_bars
@@ -38,13 +40,48 @@ __all__ = ["GenerationConfig", "Generator", "load_generator", "continue_melody",
 
 @dataclass(frozen=True)
 class Generator:
-    """A loaded model ready to continue melodies."""
+    """A loaded model ready to continue melodies.
+
+    ``engine`` is what generates (`musicgen.engine`: NumPy, no torch; the torch adapter for a
+    checkpoint the NumPy engine cannot run). ``model`` is the torch model of the same checkpoint,
+    loaded on first use (it imports torch): for evaluation and training tools, never for
+    generating.
+    """
 
     name: str
     kind: str
-    model: Any = field(repr=False)  # a musicgen.models.NextTokenModel
+    engine: Any = field(repr=False)  # a musicgen.engine.Engine
     metadata: dict = field(repr=False)
     card: ModelInfo
+    path: Path | None = None  # the checkpoint, from which ``model`` loads
+    _torch: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def model(self) -> Any:
+        """The torch `musicgen.models.NextTokenModel` of this checkpoint (loaded once, imports torch)."""
+        if not self._torch:
+            model = getattr(self.engine, "model", None)  # a torch fallback already holds it
+            if model is None:
+                from musicgen.checkpoint import load_checkpoint
+
+                if self.path is None:
+                    raise GenerationError(f"{self.name} has no checkpoint to load a torch model from")
+                model, _ = load_checkpoint(self.path, expected_tokens=list(VOCAB.tokens))
+            self._torch.append(model)
+        return self._torch[0]
+
+    @classmethod
+    def from_model(cls, model: Any, name: str) -> Generator:
+        """A generator for a torch model in memory (a fresh or random-initialised one): its weights
+        copied into the NumPy engine."""
+        from musicgen.engine import engine_from_model
+
+        card = ModelInfo(name, Path(f"{name}.safetensors"), model.kind, model.num_parameters(),
+                         None, None)
+        generator = cls(name=name, kind=model.kind, engine=engine_from_model(model), metadata={},
+                        card=card)
+        generator._torch.append(model)
+        return generator
 
 
 # --------------------------------------------------------------------------------------- models
@@ -56,16 +93,18 @@ def load_generator(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> Generator:
-    """Load a model by name or a checkpoint by path, checked against the vocabulary."""
-    from musicgen.checkpoint import load_checkpoint
+    """Load a model by name or a checkpoint by path, checked against the vocabulary (no torch:
+    the NumPy engine; a checkpoint it cannot run falls back to torch with a warning)."""
+    from musicgen.engine import load_engine
 
     path = resolve_checkpoint(name_or_path)
     check_stop(should_stop, "loading the model")
     report(on_progress, 0, 1, f"loading {path.stem}")
-    model, metadata = load_checkpoint(path, expected_tokens=list(VOCAB.tokens))
+    engine, metadata = load_engine(path, expected_tokens=list(VOCAB.tokens))
     report(on_progress, 1, 1, f"loaded {path.stem}")
     card = model_card(path, metadata)
-    return Generator(name=card.name, kind=model.kind, model=model, metadata=metadata, card=card)
+    return Generator(name=card.name, kind=engine.kind, engine=engine, metadata=metadata, card=card,
+                     path=path)
 
 
 # ---------------------------------------------------------------------------------------- seeds

@@ -142,7 +142,19 @@ def check_app(lines: list[dict]) -> None:
     assert all(positive(r["seconds"]) and r["max_stall_ms"] >= 0 for r in phases)
 
 
+def check_engine(lines: list[dict]) -> None:
+    assert lines[0]["bench"] == "machine" and lines[-1]["bench"] == "machine_after"
+    steps = [r for r in lines if r["bench"] == "engine_step"]
+    assert [(r["kind"], r["batch"]) for r in steps] == [
+        ("lstm", 1), ("lstm", 8), ("transformer", 1), ("transformer", 8)]
+    assert all(positive(r["numpy_ms"]) and positive(r["torch_ms"]) for r in steps)
+    assert all(d < 1e-4 for r in lines if r["bench"] == "engine_equality"
+               for d in r["max_probability_difference"].values())
+    assert [r["batch"] for r in lines if r["bench"] == "sampler"] == [1, 8, 1, 8]
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
+    "bench_engine": check_engine,
     "bench_app": check_app,
     "bench_cadence": check_cadence,
     "bench_corpus": check_corpus,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from musicgen.checkpoint import load_checkpoint
+from musicgen.engine import engine_from_model
+from musicgen.engine.choose import GumbelNoise
 from musicgen.errors import Cancelled, GenerationError
 from musicgen.melody import Key, Melody, Meter
 from musicgen.generation import GenerationConfig
@@ -20,9 +23,15 @@ SEED = Melody.from_pitches([62, 64, 66, 67, 69, 67, 66, 64, 62, 66, 69, 74], 6, 
 
 
 @pytest.fixture(scope="module")
-def models(tiny_checkpoints):
+def torch_models(tiny_checkpoints):
     return {kind: load_checkpoint(path, expected_tokens=list(VOCAB.tokens))[0]
             for kind, path in tiny_checkpoints.items()}
+
+
+@pytest.fixture(scope="module")
+def models(torch_models):
+    """What users sample from: the NumPy engines of the tiny checkpoints."""
+    return {kind: engine_from_model(model) for kind, model in torch_models.items()}
 
 
 def seed_ids() -> list[int]:
@@ -42,36 +51,43 @@ def sampling_config(max_bars: int | None = 8, max_tokens: int = 4096, stop_at_en
 
 def sample(model, config: GenerationConfig, rng_seed: int = 0, **kwargs) -> list[list[int]]:
     return generate_ids(model, seed_ids(), config, tracker=kwargs.pop("tracker", tracker()),
-                        rng=torch.Generator().manual_seed(rng_seed), **kwargs)
+                        rng=np.random.default_rng(rng_seed), **kwargs)
 
 
 # ------------------------------------------------------------------------------------ filters
 
 
 def test_top_k_keeps_the_k_largest_logits():
-    logits = torch.tensor([[1.0, 5.0, 3.0, 4.0, 2.0]])
-    kept = torch.isfinite(filter_logits(logits, top_k=2))
+    logits = np.array([[1.0, 5.0, 3.0, 4.0, 2.0]], np.float32)
+    kept = np.isfinite(filter_logits(logits, top_k=2))
     assert kept.tolist() == [[False, True, False, True, False]]
 
 
 def test_top_p_keeps_the_smallest_nucleus_reaching_p():
-    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
-    logits = probs.log()
-    assert torch.isfinite(filter_logits(logits, top_p=0.8)).tolist() == [[True, True, False, False]]
-    assert torch.isfinite(filter_logits(logits, top_p=0.81)).tolist() == [[True, True, True, False]]
-    assert torch.isfinite(filter_logits(logits, top_p=0.1)).tolist() == [[True, False, False, False]]
+    logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]], np.float32))
+    assert np.isfinite(filter_logits(logits, top_p=0.8)).tolist() == [[True, True, False, False]]
+    assert np.isfinite(filter_logits(logits, top_p=0.81)).tolist() == [[True, True, True, False]]
+    assert np.isfinite(filter_logits(logits, top_p=0.1)).tolist() == [[True, False, False, False]]
+
+
+def test_filters_keep_each_rows_own_choice():
+    logits = np.array([[1.0, 5.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]], np.float32)
+    assert np.isfinite(filter_logits(logits, top_k=1)).tolist() == [[False, True, False, False],
+                                                                     [True, False, False, False]]
 
 
 @pytest.mark.parametrize("temperature", [1.0, 2.0])
 def test_draws_follow_the_tempered_softmax_and_never_a_masked_id(temperature):
-    probs = torch.tensor([0.5, 0.3, 0.15, 0.05, 0.0])
-    logits = probs.log().expand(40000, -1)  # the last id is -inf: forbidden
-    drawn = choose_next(logits, GenerationConfig(temperature=temperature), torch.Generator().manual_seed(3))
-    counts = torch.bincount(drawn, minlength=5).float() / drawn.numel()
+    probs = np.array([0.5, 0.3, 0.15, 0.05, 0.0])
+    with np.errstate(divide="ignore"):
+        logits = np.log(probs).astype(np.float32)  # the last id is -inf: forbidden
+    noise = GumbelNoise(np.random.default_rng(3), 40000, 5)
+    drawn = choose_next(np.tile(logits, (40000, 1)), temperature, 0, 1.0, noise)
+    counts = np.bincount(drawn, minlength=5) / drawn.size
     expected = probs ** (1 / temperature)
     expected /= expected.sum()
     assert counts[4] == 0
-    assert torch.allclose(counts, expected, atol=0.01)
+    assert np.allclose(counts, expected, atol=0.01)
 
 
 @pytest.mark.parametrize("field, value", [("temperature", -1.0), ("top_k", -1), ("top_p", 0.0),
@@ -89,6 +105,18 @@ def test_same_rng_seed_gives_the_same_ids(models, kind):
     config = sampling_config(max_bars=4, variations=3)
     assert sample(models[kind], config, 11) == sample(models[kind], config, 11)
     assert sample(models[kind], config, 11) != sample(models[kind], config, 12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_torch_model_and_a_torch_generator_still_sample(torch_models, kind):
+    """Evaluation passes a torch model and a freshly seeded torch.Generator: reproducible too."""
+    config = sampling_config(max_bars=2, variations=2)
+
+    def draw(seed: int) -> list[list[int]]:
+        return generate_ids(torch_models[kind], seed_ids(), config, tracker=tracker(),
+                            rng=torch.Generator().manual_seed(seed))
+
+    assert draw(5) == draw(5) != draw(6)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -236,8 +264,8 @@ def test_progress_rises_to_one(models):
     assert all(0.0 <= f <= 1.0 and not math.isnan(f) for f in seen)
 
 
-def test_training_mode_is_restored(models):
-    model = models["lstm"]
+def test_training_mode_is_restored(torch_models):
+    model = torch_models["lstm"]
     model.train()
     sample(model, sampling_config(max_bars=1))
     assert model.training
@@ -249,10 +277,10 @@ def test_empty_seed_is_refused(models):
         generate_ids(models["lstm"], [], sampling_config())
 
 
-def test_torch_threads_are_restored(models):
+def test_torch_threads_are_restored(torch_models):
     before = torch.get_num_threads()
     seen = []
-    sample(models["lstm"], sampling_config(max_bars=1), threads=1,
+    sample(torch_models["lstm"], sampling_config(max_bars=1), threads=1,
            on_progress=lambda *_: seen.append(torch.get_num_threads()))
     assert seen and set(seen) == {1}
     assert torch.get_num_threads() == before

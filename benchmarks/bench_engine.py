@@ -1,0 +1,292 @@
+"""Inference engines side by side: the NumPy engine, ONNX Runtime and torch eager, in one run.
+
+Prints JSON lines. For each shipped model (or a random-initialised one of the shipped size):
+a batch-1 and a batch-8 step on one core (CPU seconds per step, best of --repeats, so a busy
+machine's waiting is left out; ratios to torch in the same run), each engine's largest
+probability difference from torch, and the sampler's own cost per step. Then start-up (import
+and load, each in a fresh process), install size, and OpenBLAS's blocked product (`ops.Dense`).
+
+    taskset -c 1 .venv/bin/python benchmarks/bench_engine.py [--repeats 7] [--steps 300] [--smoke]
+
+ONNX Runtime is measured when it is installed (`pip install onnxruntime onnx`); it is not a
+dependency of musicgen. Its graphs are exported here from the torch models (one step with the
+LSTM state or the key/value cache as inputs and outputs; the cache grows by concatenation).
+`--smoke` (seconds; the test suite runs it): tiny random models, few steps, one repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from musicgen.engine import engine_from_model  # noqa: E402
+from musicgen.engine.threads import blas_threads  # noqa: E402
+from musicgen.engine.torch_engine import TorchEngine  # noqa: E402
+from musicgen.generation import GenerationConfig  # noqa: E402
+from musicgen.sampling import generate_ids  # noqa: E402
+from musicgen.tokens import VOCAB  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from onnx_export import OrtEngine, have_onnxruntime  # noqa: E402
+
+# the plain-C floor of a batch-1 step (issue 17, measured once on this machine), and the targets
+FLOOR_MS = {"lstm": 0.12, "transformer": 0.30}
+TARGET_MS = {"lstm": 0.25, "transformer": 0.6}
+EXTRA: dict[str, Any] = {}
+
+
+def emit(**fields: Any) -> None:
+    print(json.dumps({**fields, **EXTRA}), flush=True)
+
+
+def cpu_ms_per_call(fn: Callable[[], Any], calls: int, repeats: int) -> float:
+    """Best of ``repeats`` of the thread's CPU milliseconds per call (after one warm-up call)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.thread_time()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.thread_time() - start) / calls)
+    return best * 1e3
+
+
+def load_model(kind: str, smoke: bool) -> tuple[Any, str]:
+    """The shipped checkpoint's torch model, or a random one of the shipped (or tiny) size."""
+    if not smoke:
+        from musicgen.checkpoint import load_checkpoint
+        from musicgen.library import resolve_checkpoint
+
+        try:
+            return load_checkpoint(resolve_checkpoint(kind))[0], "shipped"
+        except Exception:  # noqa: BLE001  (not shipped here: time a random model of the same size)
+            pass
+    from musicgen.models import build_model, model_config
+
+    torch.manual_seed(0)
+    config = model_config(kind, VOCAB.size, "tiny" if smoke else "cpu")
+    return build_model(kind, config, token_ticks=VOCAB.token_ticks()).eval(), "random-init"
+
+
+def seed_ids(count: int) -> list[int]:
+    from musicgen.io import read_melody
+
+    return VOCAB.encode(read_melody(ROOT / "data" / "kesh-jig.abc"), end=False)[:count]
+
+
+def step_timer(engine: Any, seed: list[int], batch: int, steps: int,
+               prefill: bool = False) -> Callable[[], None]:
+    """A function that copies the seed's state into ``batch`` rows and steps ``steps`` times (the
+    state is rebuilt each call, so the context is the same every time); ``prefill`` also runs the
+    seed each call (what `generate_ids` does besides sampling)."""
+    token = np.full(batch, VOCAB.pitch_id(67), dtype=np.int64)
+    _, seeded = engine.run(seed, engine.new_state(1))
+
+    def run() -> None:
+        start = engine.run(seed, engine.new_state(1))[1] if prefill else seeded
+        state = engine.select(start, np.zeros(batch, dtype=np.int64))
+        for _ in range(steps):
+            _, state = engine.step(token, state)
+    return run
+
+
+def max_difference(engine: Any, reference: Any, ids: list[int]) -> float:
+    """Largest |p - p_torch| over every next-token probability of ``ids`` (cached steps)."""
+    def stepped(e: Any) -> np.ndarray:
+        logits, state = e.run(ids[:8], e.new_state(1))
+        rows = [logits]
+        for token in ids[8:]:
+            logits, state = e.step(np.array([token]), state)
+            rows.append(logits)
+        z = np.concatenate(rows).astype(np.float64)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+    return float(np.abs(stepped(engine) - stepped(reference)).max())
+
+
+def engines_for(model: Any, folder: Path) -> dict[str, Any]:
+    found = {"numpy": engine_from_model(model), "torch": TorchEngine(model)}
+    if have_onnxruntime():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on axis names
+            started = time.perf_counter()
+            found["onnxruntime"] = OrtEngine.export(model, folder)
+            emit(bench="onnx_export", kind=model.kind, seconds=round(time.perf_counter() - started, 2))
+    return found
+
+
+def compare_steps(kind: str, weights: str, engines: dict[str, Any], args: argparse.Namespace) -> None:
+    seed = seed_ids(64 if not args.smoke else 16)
+    for batch in (1, 8):
+        ms = {}
+        for name, engine in engines.items():
+            with engine.running(1):
+                ms[name] = cpu_ms_per_call(step_timer(engine, seed, batch, args.steps), 1,
+                                           args.repeats) / args.steps
+        row = {f"{name}_ms": round(value, 4) for name, value in ms.items()}
+        ratios = {f"{name}_speedup_vs_torch": round(ms["torch"] / value, 2)
+                  for name, value in ms.items() if name != "torch"}
+        extra = {}
+        if batch == 1:
+            extra = {"c_floor_ms": FLOOR_MS[kind], "target_ms": TARGET_MS[kind],
+                     "met": ms["numpy"] <= TARGET_MS[kind]}
+        emit(bench="engine_step", kind=kind, weights=weights, batch=batch, context=len(seed),
+             steps=args.steps, **row, **ratios,
+             tokens_per_s={name: round(batch / value * 1e3) for name, value in ms.items()}, **extra)
+
+
+def compare_equality(kind: str, engines: dict[str, Any], tokens: int) -> None:
+    ids = seed_ids(tokens)
+    emit(bench="engine_equality", kind=kind, tokens=len(ids),
+         max_probability_difference={name: max_difference(engine, engines["torch"], ids)
+                                     for name, engine in engines.items() if name != "torch"})
+
+
+class _FrozenEngine:
+    """An engine whose every step returns the same logits at no cost: what remains of
+    `generate_ids` with it is the sampler's own work (masks, draws, trackers, bookkeeping)."""
+
+    def __init__(self, engine: Any, seed: list[int]) -> None:
+        self.engine, self.vocab_size = engine, engine.vocab_size
+        self.logits = np.repeat(engine.run(seed, engine.new_state(1))[0][-1:], 64, axis=0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def run(self, ids: Sequence[int], state: Any) -> tuple[np.ndarray, Any]:
+        return np.repeat(self.logits[:1], len(ids), axis=0), state
+
+    def step(self, ids: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        return self.logits[:len(ids)], state
+
+
+def sampler_overhead(kind: str, engines: dict[str, Any], args: argparse.Namespace) -> None:
+    """generate_ids end to end (tokens/s) with each engine, and the sampler's own cost per step
+    (with `_FrozenEngine`), at batch 1 and 8; "before" is the torch path of issue 4's sampler."""
+    from musicgen.io import read_melody
+    from musicgen.tokens import GrammarTracker
+
+    melody = read_melody(ROOT / "data" / "kesh-jig.abc").first_bars(4)
+    seed = VOCAB.encode(melody, end=False)
+    for batch in (1, 8):
+        config = GenerationConfig(bars=None, max_tokens=args.steps, stop_at_end=False,
+                                  variations=batch)
+
+        def sample(engine: Any) -> float:
+            return cpu_ms_per_call(lambda: generate_ids(
+                engine, seed, config, tracker=GrammarTracker.from_melody(VOCAB, melody),
+                rng=np.random.default_rng(0)), 1, args.repeats) / args.steps
+        per_step = {name: sample(engines[name]) for name in ("numpy", "torch")}
+        own = sample(_FrozenEngine(engines["numpy"], seed))
+        emit(bench="sampler", kind=kind, batch=batch,
+             tokens_per_s={name: round(batch / ms * 1e3) for name, ms in per_step.items()},
+             sampler_us_per_step=round(own * 1e3, 1), target_us=20)
+
+
+# ------------------------------------------------------------------------------ start-up, size
+_STARTUP = {
+    "numpy": ("from musicgen.engine import load_engine; load_engine(PATH)", ""),
+    "onnxruntime": ("import numpy, onnxruntime as ort; ort.InferenceSession(ONNX, "
+                    "providers=['CPUExecutionProvider'])", "onnxruntime"),
+    "torch": ("from musicgen.checkpoint import load_checkpoint; load_checkpoint(PATH)", ""),
+}
+
+
+def startup(kind: str, path: Path | None, onnx_path: Path | None, repeats: int) -> None:
+    """Import plus load, in a fresh process each time (best of ``repeats``, wall seconds)."""
+    if path is None:
+        return
+    seconds = {}
+    for name, (code, needs) in _STARTUP.items():
+        if needs and (onnx_path is None or not have_onnxruntime()):
+            continue
+        program = ("import time; t = time.perf_counter(); " + code.replace("PATH", repr(str(path)))
+                   .replace("ONNX", repr(str(onnx_path))) + "; print(time.perf_counter() - t)")
+        runs = [float(subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                                     text=True, check=True).stdout) for _ in range(repeats)]
+        seconds[name] = round(min(runs), 3)
+    emit(bench="engine_startup", kind=kind, import_and_load_s=seconds)
+
+
+def install_size() -> None:
+    """Megabytes each runtime adds to an environment (its distribution and what it requires)."""
+    def size(name: str, seen: set[str]) -> int:
+        key = name.lower().replace("_", "-")
+        if key in seen:
+            return 0
+        seen.add(key)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return 0
+        total = sum((p.size or 0) for p in dist.files or [] if p.hash is not None or p.size)
+        for requirement in dist.requires or []:
+            if "extra ==" not in requirement:
+                total += size(requirement.split(";")[0].split("[")[0].split("<")[0].split(">")[0]
+                              .split("=")[0].split("!")[0].strip(), seen)
+        return total
+    mb = {name: round(size(name, {"numpy"} if name != "numpy" else set()) / 2**20, 1)
+          for name in ("numpy", "onnxruntime", "onnx", "torch", "threadpoolctl")}
+    emit(bench="install_size", megabytes_beyond_numpy=mb)
+
+
+def blocked_matmul(repeats: int) -> None:
+    """OpenBLAS's small-matrix kernel: 8 rows x 256 x 1024 whole and in column blocks (ops.Dense)."""
+    from musicgen.engine.ops import Dense
+
+    rng = np.random.default_rng(0)
+    dense = Dense(rng.standard_normal((256, 1024), dtype=np.float32))
+    x = rng.standard_normal((8, 256), dtype=np.float32)
+    with blas_threads(1):
+        whole = cpu_ms_per_call(lambda: x @ dense.weight, 200, repeats)
+        blocked = cpu_ms_per_call(lambda: dense(x), 200, repeats)
+    emit(bench="blocked_matmul", rows=8, inputs=256, outputs=1024, whole_us=round(whole * 1e3, 1),
+         blocked_us=round(blocked * 1e3, 1), speedup=round(whole / blocked, 2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="seconds: tiny random models")
+    args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.steps, EXTRA["smoke"] = 1, 5, True
+    torch.set_num_threads(1)
+    emit(bench="machine", cpu_count=os.cpu_count(), numpy=np.__version__, torch=torch.__version__,
+         onnxruntime=metadata.version("onnxruntime") if have_onnxruntime() else None,
+         load_average=[round(x, 2) for x in os.getloadavg()])
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("lstm", "transformer"):
+            model, weights = load_model(kind, args.smoke)
+            engines = engines_for(model, Path(tmp))
+            compare_steps(kind, weights, engines, args)
+            compare_equality(kind, engines, 40 if args.smoke else 400)
+            sampler_overhead(kind, engines, args)
+            if not args.smoke:
+                from musicgen.library import resolve_checkpoint
+
+                onnx = Path(tmp) / f"{kind}-step.onnx"
+                startup(kind, resolve_checkpoint(kind), onnx if onnx.exists() else None, 3)
+    install_size()
+    blocked_matmul(args.repeats)
+    emit(bench="machine_after", load_average=[round(x, 2) for x in os.getloadavg()])
+
+
+if __name__ == "__main__":
+    main()
