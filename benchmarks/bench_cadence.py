@@ -7,7 +7,8 @@ with the cadence option off and on (for each --candidates value), and prints one
    phrase boundary, last bar complete, final note on the tonic on a strong beat, every bar exact),
    "overlap" (pitch class, note length, interval, range against the real continuations),
    "bits_per_generated_note" (the model's own, unconstrained, on what it generated),
-   "bits_ratio_vs_off", "seconds"}
+   "bits_ratio_vs_off", "self_restated_share" (notes of the continuation restating an earlier
+   4-bar run of the continuation itself: a phrase looping), "seconds"}
 
 then whole tunes in AABB form from a header alone (the meter and mode of each held-out tune):
 
@@ -69,6 +70,7 @@ def generated_bits(model, seeds: list[Melody], outputs: list[Melody]) -> float:
 
 
 def run_cadence(generator, seeds, split: str, candidates: int | None, smoke: bool) -> dict:
+    from musicgen.evaluate.form import restated_share
     from musicgen.evaluate.stats import feature_overlaps
     from musicgen.pipeline import continue_melody
 
@@ -88,6 +90,9 @@ def run_cadence(generator, seeds, split: str, candidates: int | None, smoke: boo
         "cadence_share": round(sum(ok) / max(1, len(ok)), 4),
         "overlap": {k: round(v, 3) for k, v in feature_overlaps(continuations, [s.real for s in seeds]).items()},
         "bits_per_generated_note": round(generated_bits(generator.model, [s.seed for s in seeds], outputs), 3),
+        # notes of the continuation in a 4+ bar run restating an earlier run of the continuation:
+        # a phrase looping on itself (a cadence search must not favour it)
+        "self_restated_share": round(restated_share(continuations), 3),
         "seconds": round(seconds, 2), "smoke": smoke,
     }
 

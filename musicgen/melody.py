@@ -347,6 +347,12 @@ class Melody:
         full, partial = divmod(max(body, 0), bar)
         return full + (1 if partial else 0) + (1 if self.pickup_ticks else 0)
 
+    @property
+    def musician_bars(self) -> int:
+        """Bars as a musician counts them: the pickup is not a bar, a final partial bar is one."""
+        body = max(0, self.duration_ticks - self.pickup_ticks)
+        return -(-body // self.meter.bar_ticks)
+
     def bar_index(self, tick: int) -> int:
         """Which bar a tick falls in (the pickup is bar 0 when there is one; else bar 0 is the first)."""
         bar = self.meter.bar_ticks

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from musicgen.errors import SettingsError, UsageError, WriteError
 from musicgen.generation import GenerationConfig
-from musicgen.melody import Melody
+from musicgen.melody import Key, Melody
 
 __all__ = ["add_arguments", "run", "output_paths", "parse_pitch_range"]
 
@@ -61,7 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tune.add_argument("--endings", action="store_true",
                       help="AABB parts with first and second endings")
     tune.add_argument("--meter", help="without a seed: the tune's meter, e.g. 6/8")
-    tune.add_argument("--key", help="without a seed: the tune's key, e.g. 'D major', 'A dorian'")
+    tune.add_argument("--key", help="the key, e.g. 'D major', 'A dorian', 'Em': with a seed it "
+                                    "corrects the key read from the file; without, it starts the tune")
+    parser.add_argument("--tempo", type=float, metavar="BPM",
+                        help="tempo in beats per minute of the meter's beat (a dotted quarter in "
+                             "6/8, a half note in 2/2); default: the seed's")
     parser.add_argument("--continuation-only", action="store_true",
                         help="write only the new music, without the seed")
     parser.add_argument("-o", "--output", required=True,
@@ -125,7 +129,7 @@ def _generation_config(args: argparse.Namespace) -> GenerationConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from musicgen.io import atomic_write_bytes, read_melody
+    from musicgen.io import atomic_write_bytes
     from musicgen.io.writers import melody_to_bytes
     from musicgen.pipeline import continue_melody, load_generator
 
@@ -157,17 +161,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _seed(args: argparse.Namespace) -> Melody:
     """The seed file's melody, or a header-only seed from --meter and --key."""
-    from musicgen.io import read_melody
-    from musicgen.melody import Key, Meter
+    from musicgen.melody import Meter
 
     if args.seed:
-        if args.meter or args.key:
-            raise UsageError("--meter and --key start a tune without a seed; leave them out with one.")
-        return read_melody(args.seed, tune=args.tune, track=args.track)
+        if args.meter:
+            raise UsageError("--meter starts a tune without a seed; leave it out with one.")
+        return _with_tempo(_read_seed(args), args)
     if not (args.meter and args.key):
         raise UsageError("give a seed file, or --meter and --key to start a tune from nothing.")
     try:
-        meter, key = Meter.parse(args.meter), Key.parse(args.key)
+        meter, key = Meter.parse(args.meter), _key_option(args.key)
     except ValueError as exc:
         raise UsageError(f"{exc} (--meter like 6/8, --key like 'D major' or 'A dorian')") from exc
     if args.seed_bars is not None:
@@ -176,13 +179,53 @@ def _seed(args: argparse.Namespace) -> Melody:
         raise UsageError("a tune started from nothing needs --form aabb (or give a seed file).")
     from musicgen.whole_tune import header_seed
 
-    return header_seed(meter, key, title=f"Tune in {key}")
+    return _with_tempo(header_seed(meter, key, title=f"Tune in {key}"), args)
+
+
+def _key_option(text: str) -> Key:
+    from musicgen.io.keysig import parse_key_option
+
+    try:
+        return parse_key_option(text)
+    except ValueError as exc:
+        raise UsageError(f"--key: {exc} (use a key like 'D major', 'A dorian' or 'Em')") from exc
+
+
+def _read_seed(args: argparse.Namespace) -> Melody:
+    """The seed file's melody, told as a musician reads it: which track or part was used, what
+    the reader changed (`note:` lines on stderr), stray notes folded into the models' range, and
+    the key corrected by --key."""
+    from musicgen.io import read_melody_with_report
+    from musicgen.io.fold import fold_outliers
+    from musicgen.tokens import PITCH_MAX, PITCH_MIN
+
+    key = _key_option(args.key) if args.key else None
+    melody, report = read_melody_with_report(args.seed, tune=args.tune, track=args.track)
+    if len(report.part_names) > 1:
+        print(f"Using {report.source_part}", file=sys.stderr)
+    for sentence in report.warnings:
+        print(f"note: {sentence}", file=sys.stderr)
+    melody, folded = fold_outliers(melody, PITCH_MAX - PITCH_MIN - 11)  # any tonic fits
+    if folded:
+        print(f"note: {folded} stray note{'s' if folded != 1 else ''} far from the rest of the "
+              "tune moved by octaves into the models' range", file=sys.stderr)
+    return melody.replace(key=key) if key is not None else melody
+
+
+def _with_tempo(melody: Melody, args: argparse.Namespace) -> Melody:
+    if args.tempo is None:
+        return melody
+    if not 20 <= args.tempo <= 400:
+        raise UsageError(f"--tempo must be between 20 and 400 beats per minute, not {args.tempo:g}")
+    from musicgen.io.tempo import beat_to_quarter_bpm
+
+    return melody.replace(tempo_bpm=beat_to_quarter_bpm(args.tempo, melody.meter))
 
 
 def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: list[tuple[Path, Melody]]) -> str:
     meta = dict(first.metadata)
     tune = f" (tune {args.tune})" if args.tune else ""
-    origin = (f"seed: {args.seed}{tune}: {seed.bar_count} bars, {seed.note_count} notes, "
+    origin = (f"seed: {args.seed}{tune}: {seed.musician_bars} bars, {seed.note_count} notes, "
               if args.seed else "seed: none, a tune from nothing in ")
     lines = [
         f"model: {meta['model']}",
@@ -196,11 +239,11 @@ def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: lis
             parts = " ".join(f"{p.name}: {p.played_ticks // 2 // melody.meter.bar_ticks} bars"
                              for p in melody.form.parts)
             lines.append(f"wrote {path}: a tune in AABB form ({parts}, each played twice; "
-                         f"{melody.bar_count} bars as played)")
+                         f"{melody.musician_bars} bars as played)")
             continue
         added = melody if args.continuation_only else melody.continuation
         # whole bars: a seed ending mid-bar has that bar completed first, not counted here
         bars = (added.duration_ticks - added.pickup_ticks) // added.meter.bar_ticks
         lines.append(f"wrote {path}: {bars} bars, {added.note_count} notes added"
-                     + ("" if args.continuation_only else f" ({melody.bar_count} bars in all)"))
+                     + ("" if args.continuation_only else f" ({melody.musician_bars} bars in all)"))
     return "\n".join(lines)
