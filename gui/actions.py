@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 __all__ = ["Actions"]
@@ -26,6 +26,8 @@ class Actions:
 
         self.open = make("&Open…", "Ctrl+O", "Open a MIDI, ABC or MusicXML melody as the seed")
         self.open_checkpoint = make("Open &checkpoint…", None, "Use a model checkpoint you trained")
+        self.train = make("&Train on my tunes…", None,
+                          "Fine-tune a model on your own tunes, guarded against copying them")
         self.export = make("&Export…", "Ctrl+E", "Export the selected variation")
         self.quit = make("&Quit", "Ctrl+Q", "Close musicgen")
         self.generate = make("&Generate", "Ctrl+G", "Continue the seed with the chosen model")
@@ -39,6 +41,18 @@ class Actions:
         self.zoom_out = make("Zoom &out", "Ctrl+-", "Zoom the piano roll out")
         self.zoom_fit = make("&Fit to window", "Ctrl+0", "Show the whole melody")
         self.show_seed = make("Show the &seed", None, "Show the seed alone in the piano roll")
+        # Shaping a variation (gui.shape_control) and which views show it (gui.score_control)
+        self.undo = make("&Undo edit", "Ctrl+Z", "Undo the last edit of this variation")
+        self.redo = make("&Redo edit", "Ctrl+Shift+Z", "Redo the edit undone last")
+        self.regenerate = make("Re&generate selected bars", "Ctrl+R",
+                               "Sample the bars dragged over on the roll again; the rest stays")
+        self.view_modes = {mode: make(text, None, tip, checkable=True) for mode, text, tip in (
+            ("roll", "Piano &roll only", "Show the piano roll only"),
+            ("score", "S&core only", "Show the staff notation only"),
+            ("both", "Roll &and score", "Show the piano roll and the staff notation"))}
+        self.view_group = QActionGroup(parent)
+        for action in self.view_modes.values():
+            self.view_group.addAction(action)
         self.stop.setEnabled(False)
         self.recent_menu = QMenu("Open &recent", parent)
 
@@ -52,6 +66,9 @@ class Actions:
         file_menu.addAction(self.export)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
+        model_menu = bar.addMenu("&Model")
+        model_menu.addAction(self.train)
+        model_menu.addAction(self.open_checkpoint)
         gen_menu = bar.addMenu("&Generate")
         gen_menu.addAction(self.generate)
         gen_menu.addAction(self.stop)
@@ -63,3 +80,9 @@ class Actions:
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_in, self.zoom_out, self.zoom_fit, self.show_seed):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        for action in self.view_modes.values():
+            view_menu.addAction(action)
+        edit_menu = bar.addMenu("&Edit")
+        for action in (self.undo, self.redo, self.regenerate):
+            edit_menu.addAction(action)

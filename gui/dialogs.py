@@ -58,3 +58,29 @@ class Dialogs(QObject):
                   caption: str = "Open a melody") -> str | None:
         path, _ = QFileDialog.getOpenFileName(self._window, caption, folder, file_filter)
         return path or None
+
+    def open_files(self, folder: str, file_filter: str, caption: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self._window, caption, folder, file_filter)
+        return list(paths)
+
+    def open_folder(self, folder: str, caption: str) -> str | None:
+        path = QFileDialog.getExistingDirectory(self._window, caption, folder)
+        return path or None
+
+    def ask_text(self, question: str, title: str, text: str = "") -> str | None:
+        """Ask for a line of text (blocking); None when cancelled."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        answer, ok = QInputDialog.getText(self._window, title, question,
+                                          QLineEdit.EchoMode.Normal, text)
+        return answer if ok else None
+
+    def reveal(self, path: str) -> bool:
+        """Show a file's folder in the system's file manager; False when none could be opened."""
+        from pathlib import Path
+
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = Path(path) if Path(path).is_dir() else Path(path).parent
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -52,6 +52,7 @@ class GenerationControl(QObject):
         self._worker, self._status = worker, status
         self._settings, self._dialogs = settings, dialogs
         self.job: Job | None = None
+        self.model_in_use: str | None = None  # the model of the last generation started
         self._started = 0.0
         seed.seed_changed.connect(self._seed_changed)
         generate_button.clicked.connect(self.generate)
@@ -71,7 +72,7 @@ class GenerationControl(QObject):
         config = self._sampling.values_for_next_generation()
         self._settings.save_sampling(config, self._sampling.new_seed_each_time)
         job = self._worker.submit(self._generators.generate, model, seed, config, name="generate")
-        self.job, self._started = job, time.monotonic()
+        self.job, self._started, self.model_in_use = job, time.monotonic(), model
         job.progress.connect(self._status.show_progress)
         job.finished.connect(self._generated)
         job.failed.connect(self._failed)

@@ -1,7 +1,7 @@
 """Where the panels sit in the main window (built once; `MainWindow` wires them).
 
-Left: the seed (file, tunes/tracks, trim, ABC) and the corpus browser as tabs. Middle: the piano
-roll, the transport and the variations. Right: the model, the sampling values and Generate.
+Left: the seed (file, tunes/tracks, trim, ABC), the corpus browser and "why this note" as tabs.
+Middle: the piano roll above the score (either may be hidden), the transport and the variations. Right: the model, the sampling values and Generate.
 Sized to read well at 1366×768.
 """
 
@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 
 from gui.actions import Actions
 from gui.widgets.corpus_browser import CorpusBrowser
+from gui.widgets.focus_panel import FocusPanel
 from gui.widgets.model_panel import ModelPanel
 from gui.widgets.piano_roll import PianoRollView
 from gui.widgets.sampling_panel import SamplingPanel
+from gui.widgets.score_view import ScoreView
 from gui.widgets.seed_panel import SeedPanel
 from gui.widgets.transport import TransportBar
 from gui.widgets.variations_list import VariationsList
@@ -41,6 +43,8 @@ class MainWindowUi:
     model_panel: ModelPanel
     sampling: SamplingPanel
     generate_button: QPushButton
+    score: ScoreView
+    focus: FocusPanel
 
 
 def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
@@ -48,6 +52,8 @@ def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
     tabs = QTabWidget()
     tabs.addTab(seed_panel, "Seed")
     tabs.addTab(corpus, "Corpus")
+    focus = FocusPanel()
+    tabs.addTab(focus, "Why this note")
     tabs.setMinimumWidth(260)
 
     roll, transport, variations = PianoRollView(), TransportBar(), VariationsList()
@@ -64,7 +70,12 @@ def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
     roll_box = QWidget()
     roll_layout = QVBoxLayout(roll_box)
     roll_layout.setContentsMargins(0, 0, 0, 0)
-    roll_layout.addWidget(roll, 1)
+    score = ScoreView()
+    views = QSplitter(Qt.Orientation.Vertical)
+    views.addWidget(roll)
+    views.addWidget(score)
+    views.setChildrenCollapsible(False)
+    roll_layout.addWidget(views, 1)
     roll_layout.addWidget(transport)
     middle_split.addWidget(roll_box)
     middle_split.addWidget(variations_box)
@@ -99,8 +110,9 @@ def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
     toolbar.setObjectName("mainToolbar")
     toolbar.setIconSize(QSize(16, 16))
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    for action in (actions.open, actions.generate, actions.stop, actions.play, actions.export):
+    for action in (actions.open, actions.generate, actions.stop, actions.play, actions.export,
+                   actions.regenerate):
         toolbar.addAction(action)
     window.addToolBar(toolbar)
     return MainWindowUi(seed_panel, corpus, tabs, roll, transport, variations, export_button,
-                        model_panel, sampling, generate_button)
+                        model_panel, sampling, generate_button, score, focus)

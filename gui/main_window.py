@@ -3,7 +3,9 @@
 Composition and wiring only, no pass-throughs: seeds are `gui.seed_control` (over the one
 `gui.seed_state.SeedState`), the model chooser `gui.model_control`, Generate and the variations
 `gui.generation_control`, export `gui.export_control`, the piano roll and playback
-`gui.transport_control`; the status line, progress bar and Stop button are `gui.status`. Every
+`gui.transport_control`, the score view and the ABC pane `gui.score_control`, the note in focus
+`gui.focus_control`, edits of a variation `gui.shape_control`; the status line, progress bar and
+Stop button are `gui.status`. Every
 dialog is in `gui.dialogs`, every action in `gui.actions`, every settings key in `gui.settings`.
 Nothing here imports torch or music21: they load on the worker thread when first needed.
 """
@@ -16,15 +18,21 @@ from PySide6.QtWidgets import QMainWindow
 from gui.actions import Actions
 from gui.dialogs import Dialogs
 from gui.export_control import ExportControl
+from gui.focus_control import FocusControl
+from gui.focus_tasks import ModelRecall
 from gui.generation_control import GenerationControl
 from gui.generation_tasks import GeneratorCache
 from gui.layout import build_layout
+from gui.library_control import LibraryControl
 from gui.model_control import ModelControl
 from gui.playback_control import PlaybackController
+from gui.score_control import ScoreControl
 from gui.seed_control import SeedControl
 from gui.seed_state import SeedState
 from gui.settings import AppSettings
+from gui.shape_control import ShapeControl
 from gui.status import StatusArea
+from gui.train_control import TrainControl
 from gui.transport_control import TransportControl
 from gui.widgets.sampling_panel import SAMPLING_DEFAULTS
 from gui.workers import Worker
@@ -70,6 +78,20 @@ class MainWindow(QMainWindow):
         self.export = ExportControl(self.seed, ui.variations,
                                     tempo_bpm=ui.transport.tempo_spin.value, dialog_parent=self,
                                     **common)
+        self.recall = ModelRecall(self)  # which model made each variation (focus and shaping)
+        self.score = ScoreControl(ui.score, ui.roll, ui.seed_panel, a.view_modes,
+                                  worker=self.worker, status=self.status, settings=self.settings,
+                                  parent=self)
+        self.focus = FocusControl(ui.focus, ui.roll, ui.score, ui.tabs, self.recall, generators,
+                                  worker=self.worker, status=self.status, corpus_name=corpus,
+                                  parent=self)
+        self.shape = ShapeControl(ui.variations, ui.roll, ui.focus, a.undo, a.redo, a.regenerate,
+                                  self.recall, generators, worker=self.worker, status=self.status,
+                                  dialogs=self.dialogs, parent=self)
+        self.training = TrainControl(dialog_parent=self, **common)
+        self.library = LibraryControl(ui.model_panel, busy_name=lambda: self.training.training_name,
+                                      status=self.status, settings=self.settings,
+                                      dialogs=self.dialogs, parent=self)
 
     def _wire(self) -> None:
         a, ui = self.actions, self.ui
@@ -90,6 +112,15 @@ class MainWindow(QMainWindow):
         seeds.tempo_found.connect(transport.set_tempo)
         ui.variations.variation_selected.connect(
             lambda row: transport.show(ui.variations.melodies[row]))
+        # the model that made them: the chooser may have moved on while they were generated
+        self.generation.generation_finished.connect(
+            lambda melodies: self.recall.remember(melodies, self.generation.model_in_use))
+        self.playback.playhead_moved.connect(ui.score.set_playhead)
+        ui.score.seek_requested.connect(transport.play_from)
+        a.train.triggered.connect(self.training.open_dialog)
+        self.models.models_listed.connect(self.training.set_models)
+        self.training.model_saved.connect(lambda _path: self.models.refresh_models())
+        self.library.library_changed.connect(lambda _path: self.models.refresh_models())
 
     def start(self, seed_path: str | None = None, preload_model: bool = True) -> None:
         """After the window is shown: list the models and MIDI ports and load the seed (in the
@@ -129,6 +160,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.training.confirm_close():
+            event.ignore()
+            return
+        self.training.stop_and_wait()  # the run saves its model and state before the app goes
         self.save_settings()
         self.playback.stop()
         self.worker.stop_all(wait_ms=3000)

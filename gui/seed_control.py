@@ -53,6 +53,7 @@ class SeedControl(QObject):
         self.seed, self._panel, self._corpus, self._recent_menu = seed, panel, corpus, recent_menu
         self._worker, self._status = worker, status
         self._settings, self._dialogs = settings, dialogs
+        self._reading: Job | None = None  # the file read asked for last
         self.corpus_name = corpus_name
         seed.seed_changed.connect(self._show_seed)
         panel.open_requested.connect(self.open_dialog)
@@ -82,18 +83,27 @@ class SeedControl(QObject):
         """Read a melody file in the worker; it becomes the seed when it can be read, else nothing
         changes."""
         self._status.show_message(f"Reading {Path(path).name}…")
+        if self._reading is not None:  # files opened in a row: the last one asked for wins
+            self._reading.stop()
         job = self._worker.submit(load_seed_file, str(path), part, name="read seed")
-        job.finished.connect(lambda loaded: self._file_loaded(loaded, remember))
-        job.failed.connect(self._file_failed)
+        self._reading = job
+        job.finished.connect(lambda loaded, j=job: self._file_loaded(loaded, remember, j))
+        job.failed.connect(lambda exc, j=job: self._file_failed(exc, j))
         return job
 
-    def _file_loaded(self, loaded: LoadedSeed, remember: bool) -> None:
+    def _file_loaded(self, loaded: LoadedSeed, remember: bool, job: Job | None = None) -> None:
+        if job is not None and job is not self._reading:
+            return  # a later file was asked for meanwhile: this read is stale
+        self._reading = None
         self.use(loaded.melody, path=loaded.path)
         self._panel.set_parts(loaded.kind, loaded.parts, loaded.part)
         if remember:
             self._settings.add_recent_file(loaded.path)
 
-    def _file_failed(self, exc: BaseException) -> None:
+    def _file_failed(self, exc: BaseException, job: Job | None = None) -> None:
+        if job is not None and job is not self._reading:
+            return  # a later file was asked for: its outcome is the one to report
+        self._reading = None
         text = describe_exception(exc, "reading the melody")
         self._dialogs.error(text, "Cannot open this melody")
         self._status.show_message("The seed was not changed.")

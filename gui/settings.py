@@ -27,6 +27,7 @@ _SAMPLING = "sampling/values"
 _NEW_SEED = "sampling/new_seed_each_time"
 _LOOP = "playback/loop"
 _GEOMETRY = "window/geometry"
+_SCORE_VIEW = "window/score_view"  # "roll", "score" or "both"
 _EXPORT = "export/choices"  # folder, format suffix, continuation only, all variations
 
 
@@ -123,12 +124,24 @@ class AppSettings:
     def geometry(self, data: QByteArray) -> None:
         self._qs.setValue(_GEOMETRY, data)
 
+    @property
+    def score_view(self) -> str:
+        """Which views of the melody are shown: "roll", "score" or "both" (the default)."""
+        value = str(self._qs.value(_SCORE_VIEW, "both") or "both")
+        return value if value in ("roll", "score", "both") else "both"
+
+    @score_view.setter
+    def score_view(self, mode: str) -> None:
+        self._qs.setValue(_SCORE_VIEW, mode)
+
     def _load_json(self, key: str, default: Any) -> Any:
         raw = self._qs.value(key, None)
         if not raw:
             return default
-        try:
-            value = json.loads(str(raw))
+        from musicgen.safe_json import loads
+
+        try:  # a damaged settings file may hold anything: limits on depth and numbers
+            value = loads(str(raw))
         except ValueError:
             return default
         return value if isinstance(value, type(default)) else default

@@ -287,11 +287,13 @@ def read_checkpoint_arrays(
 
     tensors_path, json_path = checkpoint_paths(path)
     document = read_checkpoint_metadata(json_path)
-    config = document["model"]["config"]
-    vocab_size = config.get("vocab_size") if isinstance(config, dict) else None
-    if not isinstance(vocab_size, int):
-        raise CheckpointError(f"{json_path} describes an impossible model (no vocab_size): the "
-                              "file was edited or damaged; restore it or retrain")
+    from musicgen.models import ModelConfigError, config_from_dict
+
+    try:  # the same bounds as load_checkpoint: the engine sizes its caches from the config
+        vocab_size = config_from_dict(document["model"]["kind"], document["model"]["config"]).vocab_size
+    except ModelConfigError as exc:
+        raise CheckpointError(f"{json_path} describes an impossible model ({exc}): the file was "
+                              "edited or damaged; restore it or retrain") from exc
     _check_vocabulary(document["vocabulary"], json_path, vocab_size, expected_tokens, None)
     arrays = _parse(load, _read_checked(tensors_path, json_path, document["tensors"]["sha256"]),
                     tensors_path)

@@ -17,11 +17,13 @@ from musicgen.errors import MusicGenError, UsageError
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 COMMANDS = {
-    "info": "show what a melody file holds (tunes, tracks, meter, key, notes, bars)",
+    "info": "show what a melody file holds (tunes, tracks, meter, key, notes, bars) or what a "
+            "model checkpoint is",
     "generate": "continue a seed melody with a model and write the result",
     "prepare": "parse and cache a corpus (the folk collections or a folder of your tunes)",
     "train": "train an LSTM or Transformer on a corpus",
     "evaluate": "measure a checkpoint's bits per note and musical statistics on held-out tunes",
+    "models": "list the model library: the shipped models and your own",
 }
 
 

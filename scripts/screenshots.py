@@ -108,9 +108,14 @@ def main() -> int:
     screen = app.primaryScreen()
     screen.grabWindow(0).save(str(DOCS / "app-export-dialog.png"))
     dialog.close()
+    from screenshots_shape import take_shape_shots  # the score, why this note, reshaping
+
+    shape_shots = take_shape_shots(app, window, DOCS, _pump)
     window.close()
     for name in ("app-empty.png", "app-generated.png", "app-export-dialog.png"):
         print(DOCS / name)
+    for path in shape_shots:
+        print(path)
     return 0
 
 

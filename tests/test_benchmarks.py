@@ -104,6 +104,17 @@ def check_model_speed(lines: list[dict]) -> None:
         assert all(positive(row[k]) for k in figures)
 
 
+def check_finetune(lines: list[dict]) -> None:
+    assert [r["bench"] for r in lines] == ["fine_tune", "fine_tune_size", "fine_tune_size"]
+    run, base, sized = lines
+    assert run["tunes_found"] == run["tunes_kept"] == 30 and run["held_out_tunes"] == 3
+    assert positive(run["bits_per_note_before"]) and positive(run["bits_per_note_after"])
+    assert run["bits_per_note_after"] <= run["bits_per_note_before"]
+    assert positive(run["peak_rss_mb"]) and run["gui_max_stall_ms"] >= 0
+    assert base["tunes"] == 0 and sized["tunes"] == 5
+    assert positive(base["eval_bits_per_note"]) and positive(sized["eval_bits_per_note"])
+
+
 def check_train(lines: list[dict]) -> None:
     benches = ["corpus", *["train_throughput"] * 2, *["time_to_target"] * 2]
     assert [r["bench"] for r in lines] == benches
@@ -153,14 +164,30 @@ def check_engine(lines: list[dict]) -> None:
     assert [r["batch"] for r in lines if r["bench"] == "sampler"] == [1, 8, 1, 8]
 
 
+def check_shape(lines: list[dict]) -> None:
+    benches = ["engrave_64_bars", "regenerate_2_bars", "regenerate_2_bars", "window", "window",
+               "machine"]
+    assert [r["bench"] for r in lines] == benches
+    assert positive(lines[0]["seconds_median"]) and lines[0]["notes"] > 0
+    for row in lines[1:3]:
+        assert positive(row["seconds_median"]) and row["seconds_max"] >= row["seconds_median"]
+    for row, kind in zip(lines[3:5], MODEL_KINDS):
+        assert row["model"] == f"{kind}-tiny" and row["clicks"] == 3
+        assert positive(row["panel_fill_ms_median"]) and positive(row["regenerate_s"])
+        assert positive(row["pick_s"]) and row["max_stall_ms"] >= row["max_gui_cpu_ms"] >= 0
+        assert (row["attention_ms_median"] is None) == (kind == "lstm")
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
     "bench_engine": check_engine,
     "bench_app": check_app,
     "bench_cadence": check_cadence,
     "bench_corpus": check_corpus,
+    "bench_finetune": check_finetune,
     "bench_generate": check_generate,
     "bench_key_handling": check_key_handling,
     "bench_model_speed": check_model_speed,
+    "bench_shape": check_shape,
     "bench_train": check_train,
 }
 

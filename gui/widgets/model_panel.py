@@ -1,16 +1,20 @@
-"""ModelPanel: choose the LSTM, the Transformer or another checkpoint, and read its model card.
+"""ModelPanel: choose the LSTM, the Transformer, one of your own models or another checkpoint,
+read its model card, and rename, delete or show your own models.
 
 A view only: it is given the model cards (`musicgen.library.ModelInfo`-like objects with name,
-path, kind, parameters, corpus, bits_per_note) and emits the name or path the user picked.
+path, kind, parameters, corpus, bits_per_note, measured_on, and for a fine-tune bits_before, base,
+copy_share; ``user`` for the user's own models) and emits the name or path the user picked, and
+the card to rename, delete or reveal (offered for the user's own models only).
 """
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 __all__ = ["ModelPanel", "describe_card", "OTHER_CHECKPOINT"]
 
@@ -29,14 +33,26 @@ def _size(parameters: Any) -> str:
 
 
 def describe_card(card: Any) -> str:
-    """A model card as short rich text: kind, size, corpus, bits per note."""
+    """A model card as short rich text: kind, size, corpus, bits per note and the tunes it was
+    measured on (and a fine-tune's figure before, and its copying)."""
     bits = getattr(card, "bits_per_note", None)
     bits_text = f"{float(bits):.2f}" if isinstance(bits, (int, float)) else "not measured"
+    before = getattr(card, "bits_before", None)
+    if isinstance(before, (int, float)) and isinstance(bits, (int, float)):
+        bits_text += f" (before: {before:.2f}, {getattr(card, 'base', None) or 'base model'})"
+    measured_on = getattr(card, "measured_on", None)
+    if isinstance(bits, (int, float)) and measured_on:
+        bits_text += f"<br><span style='color:#666'>on {escape(str(measured_on))}</span>"
     kind = str(getattr(card, "kind", "") or "?")
     rows = [("Kind", _KIND_NAMES.get(kind.lower(), kind)),
             ("Size", _size(getattr(card, "parameters", None))),
-            ("Corpus", str(getattr(card, "corpus", "") or "unknown")),
+            ("Corpus", escape(str(getattr(card, "corpus", "") or "unknown"))),
             ("Bits/note", bits_text)]
+    copies = getattr(card, "copy_share", None)
+    if isinstance(copies, (int, float)):
+        reference = getattr(card, "copy_reference", None)
+        rows.append(("Copies", f"{copies:.0%} of samples repeat 4+ bars of its tunes"
+                     + (f" (base {reference:.0%})" if isinstance(reference, (int, float)) else "")))
     cells = "".join(f"<tr><td style='color:#666;padding-right:8px'>{k}</td><td>{v}</td></tr>"
                     for k, v in rows)
     return f"<table>{cells}</table>"
@@ -55,6 +71,9 @@ class ModelPanel(QGroupBox):
 
     model_chosen = Signal(str)  # a model name ("lstm") or a checkpoint path
     other_checkpoint_requested = Signal()
+    rename_requested = Signal(object)  # the card of one of the user's models
+    delete_requested = Signal(object)
+    reveal_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Model", parent)
@@ -63,9 +82,23 @@ class ModelPanel(QGroupBox):
         self.card_label.setWordWrap(True)
         self.status_label = QLabel("")
         self.status_label.setStyleSheet("color:#666")
+        self.rename_button = QPushButton("Rename…")
+        self.delete_button = QPushButton("Delete…")
+        self.reveal_button = QPushButton("Show file")
+        self.reveal_button.setToolTip("Show the model's folder in the file manager")
+        self.library_row = QWidget()
+        row = QHBoxLayout(self.library_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        for button, signal in ((self.rename_button, self.rename_requested),
+                               (self.delete_button, self.delete_requested),
+                               (self.reveal_button, self.reveal_requested)):
+            row.addWidget(button)
+            button.clicked.connect(lambda _=False, s=signal: self._emit_card(s))
+        self.library_row.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.combo)
         layout.addWidget(self.card_label)
+        layout.addWidget(self.library_row)
         layout.addWidget(self.status_label)
         self._cards: list[Any] = []
         self._keys: list[str] = []
@@ -101,6 +134,14 @@ class ModelPanel(QGroupBox):
         """The name or checkpoint path to load, None when there is no model."""
         return self._keys[self._current] if 0 <= self._current < len(self._keys) else None
 
+    def current_card(self) -> Any | None:
+        return self._cards[self._current] if 0 <= self._current < len(self._cards) else None
+
+    def _emit_card(self, signal: Any) -> None:
+        card = self.current_card()
+        if card is not None and getattr(card, "user", False):
+            signal.emit(card)
+
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -119,6 +160,8 @@ class ModelPanel(QGroupBox):
             self.card_label.setText(describe_card(self._cards[index]))
         else:
             self.card_label.setText("No model found: choose “Other checkpoint…”.")
+        card = self.current_card()
+        self.library_row.setVisible(bool(card is not None and getattr(card, "user", False)))
 
     def _index_of(self, key: str) -> int:
         """The card whose path, name or kind ("lstm") is `key`; -1 when none."""

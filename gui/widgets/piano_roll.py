@@ -1,19 +1,25 @@
 """PianoRollView: a melody drawn as a piano roll, seed and continuation in two colours.
 
 Bar lines (numbered) and a beat grid, note names on hover, zoom (Ctrl+wheel or `zoom_in`),
-horizontal scroll, a playhead, and a click that asks to play from that point (`seek_requested`).
-A view only: it is given a `Melody` and emits signals.
+horizontal scroll and a playhead. A click on a note selects it (`note_clicked`, with its index in
+``melody.notes``) and, like a click elsewhere, asks to play from that point (`seek_requested`); a
+drag across the roll selects whole bars (`bars_selected`, `Melody.bar_index` numbers). The note in
+focus is ringed, and the attention paid to earlier notes (`set_attention`) is drawn as a green
+glow behind them, stronger for more weight. A view only: it is given a `Melody` and emits signals.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note, pitch_to_name
+from musicgen.replay import bar_spans
 
-__all__ = ["PianoRollView", "SEED_COLOUR", "CONTINUATION_COLOUR"]
+__all__ = ["CONTINUATION_COLOUR", "SEED_COLOUR", "PianoRollView"]
 
 SEED_COLOUR = QColor("#3a78c9")
 CONTINUATION_COLOUR = QColor("#e07b2a")
@@ -24,6 +30,10 @@ _FORM_LINE = QColor("#7a4fb0")  # part labels of a whole tune
 _MIN_ROW_PX = 7
 _ZOOM_LIMITS = (0.5, 24.0)
 _BLACK_KEYS = {1, 3, 6, 8, 10}
+_SELECTION = QColor(58, 120, 201, 45)  # selected bars
+_ATTENTION = QColor(46, 160, 67)  # the glow behind attended notes
+_FOCUS = QColor("#1d1d1f")
+_DRAG_PX = 6  # a press that moves further than this selects bars instead of clicking
 
 
 class _RollCanvas(QWidget):
@@ -46,11 +56,15 @@ class _RollCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._view.melody is not None:
-            note = self._view.note_at(event.position().toPoint())
-            # On a note: play from its start; elsewhere from the clicked tick.
-            tick = note.onset_ticks if note else self._view.x_to_tick(event.position().x())
-            if 0 <= tick <= self._view.melody.duration_ticks:
-                self._view.seek_requested.emit(tick)
+            self._view.press(event.position().toPoint())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._view.drag(event.position().toPoint())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._view.release(event.position().toPoint())
 
     def event(self, event) -> bool:  # type: ignore[override]
         if event.type() == event.Type.ToolTip:
@@ -67,6 +81,9 @@ class PianoRollView(QScrollArea):
     """A zoomable, scrollable piano roll with a playhead."""
 
     seek_requested = Signal(int)  # tick the user clicked: play from there
+    note_clicked = Signal(int)  # index in melody.notes of the note clicked
+    bars_selected = Signal(int, int)  # first and last bar dragged over (Melody.bar_index)
+    melody_changed = Signal(object)  # the melody now shown (Melody or None)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +91,12 @@ class PianoRollView(QScrollArea):
         self.px_per_tick = 2.5
         self.playhead_ticks: int | None = None
         self._low, self._high = 60, 84
+        self.focus_index: int | None = None  # the note ringed (index in melody.notes)
+        self.attention: dict[int, float] = {}  # note index -> attention weight
+        self.selected_bars: tuple[int, int] | None = None
+        self._ticks: tuple[float, float] = (0.0, 0.0)  # the ticks being painted
+        self._press: QPoint | None = None
+        self._dragging = False
         self._canvas = _RollCanvas(self)
         self.setWidget(self._canvas)
         self.setWidgetResizable(False)
@@ -85,14 +108,86 @@ class PianoRollView(QScrollArea):
 
     # --- model --------------------------------------------------------------------------------
     def set_melody(self, melody: Melody | None) -> None:
-        self.melody = melody
-        self.playhead_ticks = None
+        """Show ``melody``; an edit of the one shown (same length, same seed) keeps the scroll
+        position and the bars selected, so the user sees what changed and can redo it."""
+        edit = melody is not None and self.melody is not None and \
+            (melody.duration_ticks, melody.seed_end_ticks) == \
+            (self.melody.duration_ticks, self.melody.seed_end_ticks)
+        self.melody, self.playhead_ticks = melody, None
+        self.focus_index, self.attention = None, {}
+        self.selected_bars = self.selected_bars if edit else None
         if melody is not None and melody.pitch_range is not None:
             low, high = melody.pitch_range
             pad = max(2, (24 - (high - low)) // 2)
             self._low, self._high = max(0, low - pad), min(127, high + pad)
+        scroll = self.horizontalScrollBar().value() if edit else 0
         self._relayout()
-        self.horizontalScrollBar().setValue(0)
+        self.horizontalScrollBar().setValue(scroll)
+        self.melody_changed.emit(melody)
+
+    # --- focus, attention and selection ---------------------------------------------------------
+    def set_focus_note(self, index: int | None) -> None:
+        """Ring note ``index`` of the melody (None: no note in focus)."""
+        self.focus_index = index
+        if index is not None and self.melody is not None and 0 <= index < len(self.melody.notes):
+            x = int(self.tick_to_x(self.melody.notes[index].onset_ticks))
+            bar = self.horizontalScrollBar()
+            if not bar.value() + _GUTTER_PX <= x <= bar.value() + self.viewport().width() - 20:
+                bar.setValue(max(0, x - self.viewport().width() // 2))
+        self._canvas.update()
+
+    def set_attention(self, weights: dict[int, float] | None) -> None:
+        """Draw how much attention each earlier note got (note index -> weight); None clears."""
+        self.attention = dict(weights or {})
+        self._canvas.update()
+
+    def set_selected_bars(self, bars: tuple[int, int] | None) -> None:
+        self.selected_bars = bars
+        self._canvas.update()
+
+    def note_index_at(self, pos: QPoint) -> int | None:
+        """The index in ``melody.notes`` of the pitched note under ``pos``."""
+        if self.melody is None:
+            return None
+        tick = self.x_to_tick(pos.x())
+        notes = self.melody.notes
+        index = bisect.bisect_right([n.onset_ticks for n in notes], tick) - 1
+        return next((i for i in (index, index - 1, index + 1) if 0 <= i < len(notes)
+                     and not notes[i].is_rest
+                     and self.note_rect(notes[i]).adjusted(-1, -1, 1, 1).contains(pos.x(), pos.y())),
+                    None)
+
+    def bar_at(self, x: float) -> int:
+        assert self.melody is not None
+        tick = min(max(self.x_to_tick(x), 0), max(0, self.melody.duration_ticks - 1))
+        return self.melody.bar_index(tick)
+
+    def press(self, pos: QPoint) -> None:
+        self._press, self._dragging = pos, False
+
+    def drag(self, pos: QPoint) -> None:
+        if self._press is None or self.melody is None:
+            return
+        if abs(pos.x() - self._press.x()) > _DRAG_PX:
+            self._dragging = True
+        if self._dragging:
+            first, last = sorted((self.bar_at(self._press.x()), self.bar_at(pos.x())))
+            self.set_selected_bars((first, last))
+
+    def release(self, pos: QPoint) -> None:
+        if self._press is None or self.melody is None:
+            return
+        dragged, self._press, self._dragging = self._dragging, None, False
+        if dragged and self.selected_bars is not None:
+            self.bars_selected.emit(*self.selected_bars)
+            return
+        index = self.note_index_at(pos)
+        # On a note: select it and play from its start; elsewhere play from the clicked tick.
+        tick = self.melody.notes[index].onset_ticks if index is not None else self.x_to_tick(pos.x())
+        if index is not None:
+            self.note_clicked.emit(index)
+        if 0 <= tick <= self.melody.duration_ticks:
+            self.seek_requested.emit(tick)
 
     def note_spans(self) -> list[tuple[Note, str]]:
         """Every pitched note with its role, 'seed' or 'continuation'."""
@@ -175,13 +270,15 @@ class PianoRollView(QScrollArea):
                       max(2.0, note.duration_ticks * self.px_per_tick - 1), max(3.0, self.row_px - 1))
 
     def note_at(self, pos: QPoint) -> Note | None:
-        for note, _role in self.note_spans():
-            if self.note_rect(note).adjusted(0, -1, 0, 1).contains(pos.x(), pos.y()):
-                return note
-        return None
+        index = self.note_index_at(pos)
+        return None if index is None or self.melody is None else self.melody.notes[index]
 
     # --- painting -----------------------------------------------------------------------------
     def paint(self, painter: QPainter, clip: QRectF) -> None:
+        """Paint what lies in ``clip`` (a 64-bar roll is 7,000 px wide: drawing all of it on every
+        update cost the window tens of milliseconds)."""
+        margin = 60 / self.px_per_tick  # a label or a glow may reach past its tick
+        self._ticks = (self.x_to_tick(clip.left()) - margin, self.x_to_tick(clip.right()) + margin)
         painter.fillRect(clip, QColor("#fbfbfd"))
         self._paint_rows(painter)
         if self.melody is None or not self.melody.notes:
@@ -190,18 +287,59 @@ class PianoRollView(QScrollArea):
             self._paint_gutter(painter)
             return
         self._paint_grid(painter)
+        self._paint_selection(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_attention(painter)
         for note, role in self.note_spans():
+            if not self._shown(note.onset_ticks, note.end_ticks):
+                continue
             colour = CONTINUATION_COLOUR if role == "continuation" else SEED_COLOUR
             painter.setPen(QPen(colour.darker(130), 1))
             painter.setBrush(colour)
             painter.drawRoundedRect(self.note_rect(note), 2, 2)
+        self._paint_focus(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self.playhead_ticks is not None:
             x = self.tick_to_x(self.playhead_ticks)
             painter.setPen(QPen(_PLAYHEAD, 2))
             painter.drawLine(int(x), 0, int(x), self._canvas.height())
         self._paint_gutter(painter)
+
+    def _shown(self, start: float, end: float | None = None) -> bool:
+        """Whether ticks start..end meet the part being painted."""
+        low, high = self._ticks
+        return start <= high and (start if end is None else end) >= low
+
+    def _paint_selection(self, painter: QPainter) -> None:
+        spans = bar_spans(self.melody) if self.melody is not None else []
+        if self.selected_bars is None or self.selected_bars[0] >= len(spans):
+            return
+        first, last = self.selected_bars
+        left, right = self.tick_to_x(spans[first][0]), self.tick_to_x(spans[min(last, len(spans) - 1)][1])
+        painter.fillRect(QRectF(left, 0, right - left, self._canvas.height()), _SELECTION)
+
+    def _paint_attention(self, painter: QPainter) -> None:
+        if not self.attention or self.melody is None:
+            return
+        top = max(self.attention.values()) or 1.0
+        painter.setPen(Qt.PenStyle.NoPen)
+        notes = self.melody.notes
+        for index, weight in self.attention.items():
+            note = notes[index] if 0 <= index < len(notes) else None
+            if note is None or note.is_rest or not self._shown(note.onset_ticks, note.end_ticks):
+                continue
+            glow = QColor(_ATTENTION)
+            glow.setAlpha(int(30 + 200 * min(1.0, weight / top)))
+            painter.setBrush(glow)
+            painter.drawRoundedRect(self.note_rect(note).adjusted(-3, -4, 3, 4), 4, 4)
+
+    def _paint_focus(self, painter: QPainter) -> None:
+        if self.focus_index is None or self.melody is None or \
+                not 0 <= self.focus_index < len(self.melody.notes):
+            return
+        painter.setPen(QPen(_FOCUS, 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self.note_rect(self.melody.notes[self.focus_index]).adjusted(-2, -2, 2, 2), 3, 3)
 
     def _paint_rows(self, painter: QPainter) -> None:
         width = self._canvas.width()
@@ -258,10 +396,13 @@ class PianoRollView(QScrollArea):
         start = self.melody.pickup_ticks % beat
         painter.setPen(QPen(QColor("#e0e2e8"), 1))
         for tick in range(start, end + 1, beat):
-            x = int(self.tick_to_x(tick))
-            painter.drawLine(x, _TOP_PX, x, height)
+            if self._shown(tick):
+                x = int(self.tick_to_x(tick))
+                painter.drawLine(x, _TOP_PX, x, height)
         # Bar numbers: the pickup (when there is one) is bar 0, so the first full bar is bar 1.
         for number, tick in enumerate(self.melody.bar_lines(), start=1):
+            if not self._shown(tick):
+                continue
             x = int(self.tick_to_x(tick))
             painter.setPen(QPen(QColor("#9aa0ab"), 1))
             painter.drawLine(x, _TOP_PX - 4, x, height)

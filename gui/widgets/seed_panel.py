@@ -2,6 +2,9 @@
 
 A view only: it is shown a `Melody` and a list of tune/track names and emits what the user asks
 for (open a file, pick a part, trim to N bars, apply typed ABC). ABC errors are shown inline.
+The ABC pane shows the melody in view as ABC (`set_abc_text`: the seed, or the seed and the
+selected continuation with its first bar marked); it can be copied, or edited and applied as a
+new seed.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QGroupBox, QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
     QWidget,
@@ -55,7 +58,11 @@ class SeedPanel(QWidget):
         self.abc_edit = QPlainTextEdit()
         self.abc_edit.setPlaceholderText("Paste or type ABC here, e.g.\n" + _ABC_EXAMPLE)
         self.abc_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.abc_button = QPushButton("Use this ABC as the seed")
+        self.abc_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.abc_button = QPushButton("Use as the seed")
+        self.abc_button.setToolTip("Read this ABC (edited or not) and make it the seed")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the ABC to the clipboard")
         self.abc_error_label = QLabel("")
         self.abc_error_label.setObjectName("abcError")
         self.abc_error_label.setWordWrap(True)
@@ -65,6 +72,7 @@ class SeedPanel(QWidget):
         self.open_button.clicked.connect(self.open_requested)
         self.trim_button.clicked.connect(lambda: self.trim_requested.emit(self.trim_spin.value()))
         self.abc_button.clicked.connect(lambda: self.abc_submitted.emit(self.abc_edit.toPlainText()))
+        self.copy_button.clicked.connect(self.copy_abc)
         self.parts_list.currentRowChanged.connect(self._on_part)
 
     def _lay_out(self) -> None:
@@ -80,7 +88,10 @@ class SeedPanel(QWidget):
         abc_layout = QVBoxLayout(abc_box)
         abc_layout.addWidget(self.abc_edit, 1)
         abc_layout.addWidget(self.abc_error_label)
-        abc_layout.addWidget(self.abc_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.abc_button, 1)
+        abc_layout.addLayout(buttons)
         layout.addWidget(abc_box, 2)
 
     def set_seed(self, melody: Melody | None, full_bars: int | None = None) -> None:
@@ -101,6 +112,14 @@ class SeedPanel(QWidget):
         self.parts_list.blockSignals(False)
         self.parts_box.setTitle("Tunes in this file" if kind == "tune" else "Tracks in this file")
         self.parts_box.setVisible(len(names) > 1)
+
+    def set_abc_text(self, text: str) -> None:
+        """Show the melody in view as ABC (replacing what was typed)."""
+        self.abc_edit.setPlainText(text)
+        self.set_abc_error("")
+
+    def copy_abc(self) -> None:
+        QGuiApplication.clipboard().setText(self.abc_edit.toPlainText())
 
     def set_abc_error(self, message: str) -> None:
         self.abc_error_label.setText(message)

@@ -1,14 +1,16 @@
 """VariationsList: the generated variations, each shown with the settings that made it.
 
 Every Generate adds a set (its rows are appended, nothing is rebuilt), so continuations made at two
-temperatures stay side by side until the seed changes (`set_variations([])`).
+temperatures stay side by side until the seed changes (`set_variations([])`, which says
+`variations_reset`). An edited variation takes its row's place (`replace_melody`), marked
+"edited", and is selected again so the views show it.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from musicgen.melody import Melody
@@ -53,6 +55,7 @@ class VariationsList(QListWidget):
     """One row per variation: its number, its settings and its length."""
 
     variation_selected = Signal(int)
+    variations_reset = Signal()  # the list was emptied or replaced: rows mean new melodies
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +71,7 @@ class VariationsList(QListWidget):
         self._melodies = []
         self._sets = 0
         self.blockSignals(False)
+        self.variations_reset.emit()
         self.add_set(melodies)
 
     def add_set(self, melodies: Sequence[Melody]) -> None:
@@ -78,16 +82,40 @@ class VariationsList(QListWidget):
         first = len(self._melodies)
         self.blockSignals(True)
         for i, melody in enumerate(melodies, start=first + 1):
-            bars = generated_bar_count(melody)
             label = f"Variation {i}" + (f" · set {self._sets}" if self._sets > 1 else "")
-            item = QListWidgetItem(f"{label}  ({bars} bars generated)\n{describe_settings(melody)}")
-            item.setToolTip(describe_settings(melody))
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, label)
             self.addItem(item)
+            self._describe(item, melody)
         self._melodies.extend(melodies)
         self.setCurrentRow(first)
         self.blockSignals(False)
         self.scrollToItem(self.item(first))
         self.variation_selected.emit(first)
+
+    def _describe(self, item: QListWidgetItem, melody: Melody) -> None:
+        label = item.data(Qt.ItemDataRole.UserRole)
+        edits = dict(melody.metadata).get("edits")
+        edited = f" · edited ({edits})" if edits else ""
+        item.setText(f"{label}  ({generated_bar_count(melody)} bars generated){edited}\n"
+                     f"{describe_settings(melody)}")
+        item.setToolTip(dict(melody.metadata).get("last_edit", describe_settings(melody)))
+
+    def replace_melody(self, row: int, melody: Melody) -> None:
+        """Put an edited melody in place of row ``row`` and show it (``variation_selected``)."""
+        if not 0 <= row < len(self._melodies):
+            return
+        self._melodies[row] = melody
+        self._describe(self.item(row), melody)
+        if self.currentRow() == row:
+            self.variation_selected.emit(row)
+        else:
+            self.setCurrentRow(row)
+
+    @property
+    def current_melody(self) -> Melody | None:
+        row = self.currentRow()
+        return self._melodies[row] if 0 <= row < len(self._melodies) else None
 
     @property
     def set_count(self) -> int:

@@ -23,13 +23,17 @@ Decisions (see also `m21_convert`):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 from musicgen.errors import SeedError
 from musicgen.progress import ProgressFn, StopFn
 from musicgen.melody import Melody
+from musicgen.io.abc_limits import check_abc_numbers, lean_music21
+from musicgen.io.bounded import in_bounded_child, run_bounded, warm_imports
 from musicgen.io.safety import MAX_TUNES, error_detail
+from musicgen.io.abc_fields import first_bad_line, header_fields, with_default_fields
 from musicgen.io.types import ReadReport, ReportBuilder, TuneInfo, TuneResult
 
 __all__ = ["AbcTune", "split_tune_book", "list_abc_tunes", "parse_abc_tune", "read_abc_book"]
@@ -42,6 +46,7 @@ _PROVENANCE = re.compile(r"^% musicgen ([^:\n]+): (.*)$", re.MULTILINE)  # writt
 # ABC a line break inside the music changes nothing but layout. The same holds for [V:..], and
 # music21 splits voices only on V: lines of the body (header V: lines make empty voices).
 _INLINE_FIELD = re.compile(r"\[([KLMQV]):([^\]\n]*)\]")
+_OTHER_INLINE_FIELD = re.compile(r"\[[A-JN-PR-Za-z]:[^\]\n]*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class AbcTune:
 
     info: TuneInfo
     text: str
+    first_line: int = 1  # the file's line number of the text's first line (a book's header: <= 0)
 
 
 def split_tune_book(text: str) -> list[AbcTune]:
@@ -65,7 +71,8 @@ def split_tune_book(text: str) -> list[AbcTune]:
         body = text[start:end]
         number_text = _X_LINE.match(body).group(1)  # type: ignore[union-attr]
         number = int(number_text) if number_text else None
-        tunes.append(AbcTune(TuneInfo(i + 1, _title_of(body), number), header + body))
+        first_line = text.count("\n", 0, start) + 1 - header.count("\n")
+        tunes.append(AbcTune(TuneInfo(i + 1, _title_of(body), number), header + body, first_line))
     return tunes
 
 
@@ -90,8 +97,8 @@ def parse_abc_tune(
 
     `expand_repeats=False` gives the tune as written (see the module docstring). The parse runs
     under the read budget (`bounded`): a tune too complex to read raises `TooComplexError`."""
-    from musicgen.io.bounded import run_bounded
-
+    warm_imports("music21", "music21.abcFormat.translate", "musicgen.io.m21_convert",
+                 "musicgen.io.repeats")  # once here, not in every child
     return run_bounded(name, _parse_abc_tune, tune, name, track, expand_repeats)
 
 
@@ -103,16 +110,22 @@ def _parse_abc_tune(
     if len(tune.text) > _MAX_TUNE_CHARS:
         raise SeedError(f"Cannot read {name}: the tune is over {_MAX_TUNE_CHARS} characters long.")
     _check_has_body(tune.text, name)
-    score = _m21_parse(_inline_fields_to_lines(tune.text), name)
+    check_abc_numbers(tune.text, name)
+    report = ReportBuilder()
+    text = with_default_fields(_inline_fields_to_lines(tune.text), report)
+    try:
+        score = _m21_parse(text, name)
+    except SeedError as exc:
+        raise _line_error(tune, name, exc) from exc
     if not expand_repeats:
         from musicgen.io.repeats import drop_repeat_marks
 
         drop_repeat_marks(score)
-    report = ReportBuilder()
     melody = score_to_melody(score, name=name, track=track, title=tune.info.title, report=report)
-    provenance = _PROVENANCE.findall(tune.text)
-    if provenance:
-        melody = melody.replace(metadata=tuple((k.strip(), v.strip()) for k, v in provenance))
+    fields = tuple(header_fields(tune.text)) + tuple(
+        (k.strip(), v.strip()) for k, v in _PROVENANCE.findall(tune.text))
+    if fields:
+        melody = melody.replace(metadata=fields)
     return melody, report.build()
 
 
@@ -123,6 +136,7 @@ def _inline_fields_to_lines(text: str) -> str:
     head, body = text[: key_line.end()], text[key_line.end() :]
     head = "\n".join(ln for ln in head.split("\n") if not ln.startswith("V:"))
     body = _INLINE_FIELD.sub(lambda m: f"\n{m.group(1)}:{m.group(2).strip()}\n", body)
+    body = _OTHER_INLINE_FIELD.sub("", body)  # [r:remark], [P:B], [I:...]: no notes (not a chord)
     return head + body
 
 
@@ -139,19 +153,41 @@ def _check_has_body(text: str, name: str) -> None:
         raise SeedError(f"Cannot read {name}: the ABC tune has a header but no music after K:.")
 
 
+def _line_error(tune: AbcTune, name: str, exc: SeedError) -> SeedError:
+    """The parse error naming the first line that breaks the parse (by its number in the file)."""
+    def parses(prefix: str) -> bool:
+        try:
+            _m21_parse(with_default_fields(_inline_fields_to_lines(prefix), ReportBuilder()), name)
+            return True
+        except SeedError:
+            return False
+
+    bad = first_bad_line(tune.text, parses)
+    if bad is None:
+        return exc
+    number, line = bad
+    shown = "".join(c if c.isprintable() else "?" for c in line.strip())  # no control bytes
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return SeedError(f"Cannot read {name}: line {tune.first_line + number - 1} could not be "
+                     f"read ({shown}).")
+
+
 def _m21_parse(text: str, name: str):  # -> music21.stream.Score
     from music21 import abcFormat
     from music21.abcFormat import translate
 
+    lean = lean_music21() if in_bounded_child() else contextlib.nullcontext()
     try:
-        handler = abcFormat.ABCFile().readstr(text)
-        return translate.abcToStreamScore(handler)
+        with lean:  # no beaming, bounded meter guessing: see abc_limits
+            handler = abcFormat.ABCFile().readstr(text)
+            return translate.abcToStreamScore(handler)
     except MemoryError:
         raise  # the read budget reports it ("too complex to read")
     except RecursionError as exc:
         raise SeedError(f"Cannot read {name}: the ABC is nested too deeply to parse.") from exc
     except Exception as exc:  # music21's ABC parser raises many types on malformed input
-        raise SeedError(f"Cannot read {name}: the ABC could not be parsed ({error_detail(exc)}).") from exc
+        detail = error_detail(exc, "music21 stopped on a malformed note or field")
+        raise SeedError(f"Cannot read {name}: the ABC could not be parsed ({detail}).") from exc
 
 
 def read_abc_book(

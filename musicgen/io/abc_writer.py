@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from musicgen.melody import TICKS_PER_QUARTER, Melody, Note
+from musicgen.melody import TICKS_PER_QUARTER, Melody, Meter, Note
+from musicgen.io.abc_fields import FIELD_OF
 from musicgen.io.keysig import key_sharps, signature_alters, spell, tonic_name
+from musicgen.io.tempo import beat_fraction, quarter_to_beat_bpm
 
-__all__ = ["melody_to_abc", "UNIT_TICKS"]
+__all__ = ["melody_to_abc", "UNIT_TICKS", "CONTINUATION_MARK", "beam_group_ticks"]
+
+CONTINUATION_MARK = '"^continuation"'  # an annotation over the continuation's first note
 
 UNIT_TICKS = TICKS_PER_QUARTER // 2  # L:1/8
 _MODE_SUFFIX = {"major": "", "minor": "m", "dorian": "dor", "mixolydian": "mix",
@@ -30,9 +34,12 @@ _BARS_PER_LINE = 4
 def melody_to_abc(melody: Melody, number: int = 1) -> str:
     """The ABC text of one tune."""
     lines = [f"X:{number}", f"T:{_one_line(melody.title) or 'Untitled'}"]
-    lines += [f"% musicgen {_one_line(k)}: {_one_line(v)}" for k, v in melody.metadata]
-    tempo = round(melody.tempo_bpm)
-    lines += [f"M:{melody.meter}", "L:1/8", f"Q:1/4={tempo}",
+    lines += [f"{FIELD_OF[k]}:{_one_line(v)}" for k, v in melody.metadata if k in FIELD_OF]
+    lines += [f"% musicgen {_one_line(k)}: {_one_line(v)}" for k, v in melody.metadata
+              if k not in FIELD_OF]
+    beat = beat_fraction(melody.meter)
+    tempo = round(quarter_to_beat_bpm(melody.tempo_bpm, melody.meter))
+    lines += [f"M:{melody.meter}", "L:1/8", f"Q:{beat.numerator}/{beat.denominator}={tempo}",
               f"K:{tonic_name(melody.key)}{_MODE_SUFFIX[melody.key.mode]}"]
     opening, bars = _written_bars(melody)
     for start in range(0, len(bars), _BARS_PER_LINE):
@@ -71,7 +78,7 @@ def _written_bars(melody: Melody) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _bars_with_lines(melody: Melody, last_line: str) -> list[tuple[str, str]]:
-    bars = [_bar_text(bar, melody) for bar in _split_bars(melody)]
+    bars = [_bar_text(bar, melody, start) for start, bar in _split_bars(melody)]
     return [(bar, "|" if i < len(bars) - 1 else last_line) for i, bar in enumerate(bars)]
 
 
@@ -79,11 +86,15 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _split_bars(melody: Melody) -> list[list[tuple[Note, bool]]]:
-    """Notes cut at bar lines: each bar a list of (piece, tied to the next piece)."""
+def _split_bars(melody: Melody) -> list[tuple[int, list[tuple[Note, bool]]]]:
+    """Notes cut at bar lines: (the bar's nominal start tick, [(piece, tied to the next piece)]).
+
+    A pickup bar's nominal start lies before tick 0, so positions in it count from the downbeat."""
     bar_ticks = melody.meter.bar_ticks
     lines = [0] + list(range(melody.pickup_ticks or bar_ticks, melody.duration_ticks, bar_ticks))
     lines.append(melody.duration_ticks)
+    starts = [line - (bar_ticks - melody.pickup_ticks if i == 0 and melody.pickup_ticks else 0)
+              for i, line in enumerate(lines[:-1])]
     bars: list[list[tuple[Note, bool]]] = [[] for _ in range(len(lines) - 1)]
     for note in melody.notes:
         for i in range(len(lines) - 1):
@@ -91,7 +102,7 @@ def _split_bars(melody: Melody) -> list[list[tuple[Note, bool]]]:
             if start < end:
                 tied = not note.is_rest and end < note.end_ticks
                 bars[i] += _notatable_pieces(Note(note.pitch, start, end - start), tied)
-    return [bar for bar in bars if bar]
+    return [(start, bar) for start, bar in zip(starts, bars) if bar]
 
 
 def _notatable_pieces(piece: Note, tied: bool) -> list[tuple[Note, bool]]:
@@ -111,26 +122,105 @@ def _notatable_pieces(piece: Note, tied: bool) -> list[tuple[Note, bool]]:
     return [(head, not piece.is_rest), (tail, tied)]
 
 
-def _bar_text(bar: list[tuple[Note, bool]], melody: Melody) -> str:
-    sharps = key_sharps(melody.key)
-    signature = signature_alters(sharps)
-    touched: set[str] = set()
-    out: list[str] = []
+def beam_group_ticks(meter: Meter) -> int:
+    """Ticks a beamed group spans: the dotted quarter in compound meters (jigs beam in threes),
+    half a 4/4 bar and all of a 2/4 or 2/2 bar's half (reels beam in fours), else the beat."""
+    if meter.beat_ticks != TICKS_PER_QUARTER * 4 // meter.denominator:
+        return meter.beat_ticks  # compound: 6/8, 9/8, 12/8
+    if meter.denominator == 4 and meter.numerator % 2 == 0:
+        return 2 * TICKS_PER_QUARTER
+    if meter.denominator == 2:
+        return TICKS_PER_QUARTER * 2
+    return meter.beat_ticks
+
+
+class _BarWriter:
+    """Writes one bar: beamed groups, broken rhythm, tuplets, accidentals, the continuation mark."""
+
+    def __init__(self, melody: Melody, bar_start: int):
+        self.sharps = key_sharps(melody.key)
+        self.signature = signature_alters(self.sharps)
+        self.touched: set[str] = set()
+        self.group = beam_group_ticks(melody.meter)
+        self.bar_start = bar_start
+        self.seed_end = melody.seed_end_ticks
+        self.out: list[str] = []
+
+    def note(self, piece: Note, tied: bool, stretch: Fraction = Fraction(1)) -> str:
+        mark = CONTINUATION_MARK if self.seed_end is not None and piece.onset_ticks == self.seed_end \
+            and self.seed_end > 0 else ""
+        return mark + _note_text(piece, tied, self.sharps, self.signature, self.touched, stretch)
+
+    def separate(self, piece: Note, previous: Note | None) -> None:
+        """A space (a beam break) at a group boundary and after a note too long to beam."""
+        if previous is None:
+            return
+        position = piece.onset_ticks - self.bar_start
+        if position % self.group == 0 or previous.duration_ticks >= TICKS_PER_QUARTER \
+                or piece.duration_ticks >= TICKS_PER_QUARTER:
+            self.out.append(" ")
+
+
+def _bar_text(bar: list[tuple[Note, bool]], melody: Melody, bar_start: int = 0) -> str:
+    writer = _BarWriter(melody, bar_start)
+    previous: Note | None = None
     i = 0
     while i < len(bar):
-        run = _triplet_run(bar, i)
-        if run:
-            out.append(" (3" if run == 3 else f" (3:2:{run}")
-            for piece, tied in bar[i : i + run]:
-                out.append(_note_text(piece, tied, sharps, signature, touched, Fraction(3, 2)))
-            i += run
-            continue
         piece, tied = bar[i]
-        if (piece.onset_ticks - melody.pickup_ticks) % melody.meter.beat_ticks == 0 and out:
-            out.append(" ")
-        out.append(_note_text(piece, tied, sharps, signature, touched, Fraction(1)))
-        i += 1
-    return "".join(out).strip()
+        writer.separate(piece, previous)
+        count, text = _tuplet(bar, i, writer)
+        if count:
+            writer.out.append(text)
+            previous, i = bar[i + count - 1][0], i + count
+            continue
+        broken = _broken_pair(bar, i, writer)
+        if broken:
+            writer.out.append(broken)
+            previous, i = bar[i + 1][0], i + 2
+            continue
+        writer.out.append(writer.note(piece, tied))
+        previous, i = piece, i + 1
+    return "".join(writer.out).strip()
+
+
+def _broken_pair(bar: list[tuple[Note, bool]], i: int, writer: _BarWriter) -> str:
+    """``A>B`` or ``A<B`` for a dotted-eighth/sixteenth pair on an eighth-pair boundary."""
+    if i + 1 >= len(bar):
+        return ""
+    (a, a_tied), (b, b_tied) = bar[i], bar[i + 1]
+    pair = (a.duration_ticks, b.duration_ticks)
+    if pair not in ((9, 3), (3, 9)) or a_tied or a.is_rest or b.is_rest \
+            or (a.onset_ticks - writer.bar_start) % TICKS_PER_QUARTER:
+        return ""
+    half = UNIT_TICKS
+    first = writer.note(Note(a.pitch, a.onset_ticks, half), False)
+    second = writer.note(Note(b.pitch, b.onset_ticks, half), b_tied)
+    return first + (">" if pair == (9, 3) else "<") + second
+
+
+_TUPLET_SPANS = (12, 24, 6)  # three triplet eighths, quarters, sixteenths
+
+
+def _tuplet(bar: list[tuple[Note, bool]], i: int, writer: _BarWriter) -> tuple[int, str]:
+    """(pieces, text) of a triplet group starting at piece `i`: ``(3abc`` for three notes,
+    ``(3:2:n`` for n notes filling the same time; (0, "") when piece `i` is on the plain grid."""
+    if bar[i][0].duration_ticks % 3 == 0:
+        return 0, ""
+    position = bar[i][0].onset_ticks - writer.bar_start
+    for span in _TUPLET_SPANS:
+        unit, total, count = span // 3, 0, 0
+        if position % min(span, TICKS_PER_QUARTER) and span != 6:
+            continue
+        while i + count < len(bar) and total < span and bar[i + count][0].duration_ticks % unit == 0:
+            total += bar[i + count][0].duration_ticks
+            count += 1
+        if total == span:
+            head = "(3" if count == 3 else f"(3:2:{count}"
+            stretch = Fraction(3, 2)
+            return count, head + "".join(writer.note(p, t, stretch) for p, t in bar[i:i + count])
+    count = _triplet_run(bar, i)
+    head = "(3" if count == 3 else f"(3:2:{count}"
+    return count, head + "".join(writer.note(p, t, Fraction(3, 2)) for p, t in bar[i:i + count])
 
 
 def _triplet_run(bar: list[tuple[Note, bool]], start: int) -> int:

@@ -10,12 +10,13 @@ from typing import Any, Iterable
 
 from musicgen.errors import SeedError
 from musicgen.melody import TICKS_PER_QUARTER, Key, Melody, Meter, Note
-from musicgen.io.safety import MAX_NOTES
+from musicgen.io.safety import MAX_METER_NUMERATOR, MAX_NOTES, reader_tempo
 from musicgen.io.types import ReportBuilder
 
 __all__ = ["score_to_melody", "estimate_key", "m21_key_to_key", "quantize_quarters"]
 
 _MODE_ALIASES = {"ionian": "major", "aeolian": "minor"}
+MAX_KEY_SHARPS = 14  # double sharps everywhere: beyond it a key signature is damaged data
 
 
 def quantize_quarters(quarters: Any, report: ReportBuilder) -> int:
@@ -63,7 +64,7 @@ def score_to_melody(
     pickup = _pickup_ticks(part, meter, report)
     notes = _collect_notes(_timeline(part, report), name, report)
     key = _opening_key(part, notes)
-    tempo = _opening_tempo(part)
+    tempo = reader_tempo(_opening_tempo(part), report)
     meta_title = ""
     if getattr(score, "metadata", None) is not None:
         meta_title = score.metadata.title or score.metadata.movementName or ""
@@ -77,19 +78,38 @@ def score_to_melody(
 
 
 def _choose_part(score: Any, *, name: str, track: int | None, report: ReportBuilder) -> Any:
+    """The part (or staff: a two-staff piano or accordion part counts as two) that `track` names;
+    the first, the top staff of the first part, by default."""
     parts = list(getattr(score, "parts", None) or [score])
     parts = [p for p in parts if p.recurse().notes] or parts[:1]  # music21 may add empty voices
+    report.part_names = [_part_name(p, i) for i, p in enumerate(parts, start=1)]
     if track is None:
         if len(parts) > 1:
             report.voices_dropped += len(parts) - 1
-            report.warn(f"{name} has {len(parts)} parts or voices; the first was read")
-        return parts[0]
+            report.warn(f"it has {len(parts)} parts or staves; the first ({report.part_names[0]}) "
+                        "was read (choose another with track)")
+        track = 1
     if not 1 <= track <= len(parts):
         raise SeedError(
             f"Cannot read {name}: there is no part {track}; it has {len(parts)} "
             f"part{'s' if len(parts) != 1 else ''} (numbered from 1)."
         )
+    report.source_part = f"part {track}: {report.part_names[track - 1]}"
     return parts[track - 1]
+
+
+def _part_name(part: Any, index: int) -> str:
+    """A part's name as a musician sees it; the staves of one part say which staff they are."""
+    from music21 import stream
+
+    label = str(getattr(part, "partName", None) or "").strip() or f"Part {index}"
+    if isinstance(part, stream.PartStaff):
+        staves = [s for s in part.getSpannerSites() if "StaffGroup" in s.classes]
+        members = staves[0].getSpannedElements() if staves else []
+        if part in members:
+            position = members.index(part)
+            label += ", top staff" if position == 0 else f", staff {position + 1}"
+    return label
 
 
 def _opening_meter(part: Any, name: str, report: ReportBuilder) -> Meter:
@@ -102,8 +122,10 @@ def _opening_meter(part: Any, name: str, report: ReportBuilder) -> Meter:
         report.warn("the meter changes inside the tune; the opening meter is kept")
     first = signatures[0]
     try:
+        if int(first.numerator) > MAX_METER_NUMERATOR:
+            raise ValueError("too many beats in a bar")
         return Meter(int(first.numerator), int(first.denominator))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ZeroDivisionError):
         report.warn(f"meter {first.ratioString} is not supported; 4/4 is assumed")
         return Meter(4, 4)
 
@@ -190,11 +212,16 @@ def _opening_key(part: Any, notes: list[Note]) -> Key:
     from music21 import key as m21key
 
     for obj in part.recurse().getElementsByClass(m21key.KeySignature):
-        return m21_key_to_key(obj)
+        # A damaged <fifths>4294967296</fifths>: music21 walks the circle of fifths once per
+        # sharp to name the tonic (hours); no real key has more than 7, so estimate instead.
+        if isinstance(obj.sharps, int) and abs(obj.sharps) <= MAX_KEY_SHARPS:
+            return m21_key_to_key(obj)
+        break
     return estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
 
 
-def _opening_tempo(part: Any) -> float:
+def _opening_tempo(part: Any) -> float | None:
+    """The first tempo mark's quarter notes per minute (checked by `reader_tempo`), or None."""
     from music21 import tempo
 
     for mark in part.recurse().getElementsByClass(tempo.MetronomeMark):
@@ -202,6 +229,6 @@ def _opening_tempo(part: Any) -> float:
             bpm = mark.getQuarterBPM()
         except Exception:  # a text-only tempo mark has no number
             bpm = None
-        if bpm and bpm > 0:
-            return round(float(bpm), 3)
-    return 120.0
+        if bpm is not None:
+            return bpm
+    return None

@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from musicgen.errors import SeedError
-from musicgen.melody import TICKS_PER_QUARTER, Key, Melody, Meter, Note
-from musicgen.io.safety import MAX_NOTES
+from musicgen.melody import Key, Melody, Meter, Note
+from musicgen.io.bounded import run_bounded, warm_imports
+from musicgen.io.safety import MAX_METER_NUMERATOR, MAX_NOTES, error_detail, reader_tempo
 from musicgen.io.types import ReadReport, ReportBuilder, TrackInfo
 
 __all__ = ["read_midi_bytes", "list_midi_tracks", "DRUM_CHANNEL", "META_PREFIX"]
 
 DRUM_CHANNEL = 9  # channel 10 as musicians count
+# Imported once in the reading process, so the bounded child does not import them each time
+# (music21 estimates the key of a file without a key signature).
+_PARSER_MODULES = ("mido", "music21", "musicgen.io.m21_convert", "musicgen.io.quantize")
 META_PREFIX = "musicgen "
 
 
@@ -48,10 +52,15 @@ class _Scan:
 def _open(data: bytes, name: str):  # -> mido.MidiFile
     import mido
 
+    from mido.midifiles.meta import KeySignatureError
+
     try:
         midi = mido.MidiFile(file=io.BytesIO(data))
+    except KeySignatureError as exc:
+        raise SeedError(f"Cannot read {name}: the MIDI file has an invalid key signature.") from exc
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
-        detail = str(exc).strip() or type(exc).__name__
+        detail = error_detail(exc, "it ends where more data was expected" if isinstance(exc, EOFError)
+                              else "its data does not follow the MIDI format")
         raise SeedError(f"Cannot read {name}: the MIDI file is corrupt or truncated ({detail}).") from exc
     if midi.type == 2:
         raise SeedError(f"Cannot read {name}: type 2 MIDI files (independent patterns) are not supported.")
@@ -101,16 +110,26 @@ def _meta(msg, scan: _Scan, track_name: str, t_index: int) -> str:
     elif msg.type == "key_signature" and scan.key_signature is None:
         scan.key_signature = msg.key
     elif msg.type == "track_name":
+        from musicgen.io.text import redecode_latin1
+
+        name = redecode_latin1(msg.name).strip()  # mido reads meta text as Latin-1
         if t_index == 0 and not scan.title:
-            scan.title = msg.name.strip()
-        return msg.name.strip()
+            scan.title = name
+        return name
     elif msg.type == "text" and msg.text.startswith(META_PREFIX):
-        scan.texts.append(msg.text[len(META_PREFIX):])
+        from musicgen.io.text import redecode_latin1
+
+        scan.texts.append(redecode_latin1(msg.text[len(META_PREFIX):]))
     return track_name
 
 
 def list_midi_tracks(data: bytes, *, name: str) -> list[TrackInfo]:
-    """The note-bearing lines of a MIDI file, numbered from 1 (what `track=` takes)."""
+    """The note-bearing lines of a MIDI file, numbered from 1 (what `track=` takes); bounded."""
+    warm_imports(*_PARSER_MODULES)
+    return run_bounded(name, _list_midi_tracks, data, name)
+
+
+def _list_midi_tracks(data: bytes, name: str) -> list[TrackInfo]:
     return [
         TrackInfo(i + 1, line.name, line.channel, len(line.notes),
                   line.channel == DRUM_CHANNEL, line.midi_track)
@@ -140,12 +159,23 @@ def _choose_line(scan: _Scan, name: str, track: int | None) -> _Line:
 def read_midi_bytes(
     data: bytes, *, name: str, track: int | None = None, fallback_title: str = ""
 ) -> tuple[Melody, ReadReport]:
-    """Parse MIDI bytes into the chosen line as a Melody, with its report."""
+    """Parse MIDI bytes into the chosen line as a Melody, with its report (under the read budget
+    of `bounded`: a file too complex to read raises `TooComplexError`)."""
+    warm_imports(*_PARSER_MODULES)
+    return run_bounded(name, _read_midi_bytes, data, name, track, fallback_title)
+
+
+def _read_midi_bytes(
+    data: bytes, name: str, track: int | None, fallback_title: str
+) -> tuple[Melody, ReadReport]:
     scan = _scan(data, name)
     line = _choose_line(scan, name, track)
     report = ReportBuilder()
+    report.part_names = [ln.name or f"Track {i}" for i, ln in enumerate(scan.lines, start=1)]
+    number = scan.lines.index(line) + 1
+    report.source_part = f"track {number}: {report.part_names[number - 1]}"
     meter = _meter(scan, report)
-    notes = _quantised(line, scan.ticks_per_beat, report)
+    notes = _quantised(line, scan.ticks_per_beat, report, meter)
     if not notes:
         raise SeedError(f"Cannot read {name}: it has no pitched notes.")
     _count_reductions(notes, report)
@@ -155,28 +185,30 @@ def read_midi_bytes(
     notes = [n.shifted(-first) for n in notes]  # leading silence goes; a mid-bar start is a pickup
     pickup = (bar - into_bar) % bar
     extras = dict(t.split(": ", 1) for t in scan.texts if ": " in t)
-    key = _key(scan, extras.pop("key", None), notes)
+    key = _key(scan, extras.pop("key", None), notes, line.name)
     title = extras.pop("title", None) or scan.title or fallback_title
-    tempo = round(60_000_000 / scan.tempo_us, 3) if scan.tempo_us else 120.0
+    tempo = reader_tempo(60_000_000 / scan.tempo_us if scan.tempo_us else None, report)
     melody = Melody.from_notes(notes, meter=meter, key=key, tempo_bpm=tempo, title=title,
                                pickup_ticks=pickup, metadata=tuple(extras.items()))
     return melody, report.build()
 
 
-def _quantised(line: _Line, ticks_per_beat: int, report: ReportBuilder) -> list[Note]:
-    out = []
-    for pitch, on, off in line.notes:
-        exact_on = Fraction(on * TICKS_PER_QUARTER, ticks_per_beat)
-        exact_off = Fraction(off * TICKS_PER_QUARTER, ticks_per_beat)
-        q_on, q_off = round(exact_on), round(exact_off)
-        report.note_shift(float(abs(exact_on - q_on)))
-        report.note_shift(float(abs(exact_off - q_off)))
-        if q_off <= q_on:
-            report.grace_notes_dropped += 1
-            continue
-        out.append(Note(pitch, q_on, q_off - q_on))
-    if report.grace_notes_dropped:
-        report.warn(f"{report.grace_notes_dropped} notes shorter than a 48th were dropped")
+def _quantised(line: _Line, ticks_per_beat: int, report: ReportBuilder, meter: Meter) -> list[Note]:
+    """The line's notes on the grid each beat means (straight or triplet; see `quantize`)."""
+    from musicgen.io.quantize import quantize_times
+
+    shortest = ticks_per_beat / 16  # shorter than a 64th: a grace or a slip of the finger
+    kept = [n for n in line.notes if n[2] - n[1] >= shortest]
+    if len(kept) < len(line.notes):
+        report.grace_notes_dropped += len(line.notes) - len(kept)
+        report.warn(f"{len(line.notes) - len(kept)} notes shorter than a 64th were dropped")
+    times = [(Fraction(on, ticks_per_beat), Fraction(off, ticks_per_beat)) for _, on, off in kept]
+    placed, grid = quantize_times(times)
+    out = [Note(pitch, on, off - on) for (pitch, _, _), (on, off) in zip(kept, placed)]
+    report.quantized_notes += grid.moved_edges
+    report.max_shift_ticks = max(report.max_shift_ticks, grid.max_shift_ticks)
+    for sentence in grid.sentences():
+        report.warn(sentence)
     return out
 
 
@@ -196,6 +228,8 @@ def _meter(scan: _Scan, report: ReportBuilder) -> Meter:
     if scan.time_signature is None:
         return Meter(4, 4)
     try:
+        if scan.time_signature[0] > MAX_METER_NUMERATOR:
+            raise ValueError("too many beats in a bar")
         return Meter(*scan.time_signature)
     except ValueError:
         report.warn(f"time signature {scan.time_signature[0]}/{scan.time_signature[1]} "
@@ -203,16 +237,25 @@ def _meter(scan: _Scan, report: ReportBuilder) -> Meter:
         return Meter(4, 4)
 
 
-def _key(scan: _Scan, ours: str | None, notes: list[Note]) -> Key:
-    for text in (ours, _mido_key_text(scan.key_signature)):
-        if text:
+def _key(scan: _Scan, ours: str | None, notes: list[Note], line_name: str = "") -> Key:
+    """Our own key text, else a key named in the title or track name ("Minuet in G major"), else
+    the key signature (mode from the notes when it fits), else an estimate from the notes."""
+    from musicgen.io.keysig import key_from_signature, key_from_text
+
+    for text in (ours,):
+        if text and len(text) < 40:
             try:
                 return Key.parse(text)
             except ValueError:
                 continue
+    named = key_from_text(scan.title) or key_from_text(line_name)
+    if named is not None:
+        return named
     from musicgen.io.m21_convert import estimate_key
 
-    return estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
+    estimate = estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
+    signed = _mido_key_text(scan.key_signature)
+    return key_from_signature(Key.parse(signed), estimate) if signed else estimate
 
 
 def _mido_key_text(key: str | None) -> str | None:

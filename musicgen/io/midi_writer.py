@@ -14,7 +14,9 @@ from musicgen.melody import TICKS_PER_QUARTER, Melody
 from musicgen.io.keysig import key_sharps
 from musicgen.io.midi_reader import META_PREFIX
 
-__all__ = ["melody_to_midi_bytes", "TICKS_PER_BEAT", "DEFAULT_PROGRAM"]
+__all__ = ["melody_to_midi_bytes", "TICKS_PER_BEAT", "DEFAULT_PROGRAM", "CONTINUATION_MARKER"]
+
+CONTINUATION_MARKER = "continuation"
 
 TICKS_PER_BEAT = 480  # 40 MIDI ticks per melody tick
 DEFAULT_PROGRAM = 73  # General MIDI flute: a folk melody instrument
@@ -42,7 +44,7 @@ def _conductor(melody: Melody):  # -> mido.MidiTrack
     sharps = key_sharps(melody.key)
     names = _MINOR_BY_SHARPS if melody.key.mode == "minor" else _MAJOR_BY_SHARPS
     track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=melody.title or "Untitled", time=0))
+    track.append(mido.MetaMessage("track_name", name=_meta_text(melody.title or "Untitled"), time=0))
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(melody.tempo_bpm), time=0))
     track.append(mido.MetaMessage(
         "time_signature", numerator=melody.meter.numerator, denominator=melody.meter.denominator,
@@ -50,7 +52,7 @@ def _conductor(melody: Melody):  # -> mido.MidiTrack
     track.append(mido.MetaMessage("key_signature", key=names[sharps], time=0))
     track.append(mido.MetaMessage("text", text=f"{META_PREFIX}key: {melody.key}", time=0))
     for name, value in melody.metadata:
-        track.append(mido.MetaMessage("text", text=f"{META_PREFIX}{name}: {value}", time=0))
+        track.append(mido.MetaMessage("text", text=_meta_text(f"{META_PREFIX}{name}: {value}"), time=0))
     track.append(mido.MetaMessage("end_of_track", time=0))
     return track
 
@@ -73,6 +75,30 @@ def _melody_track(melody: Melody, program: int, velocity: int):  # -> mido.MidiT
         track.append(mido.Message("note_off", note=note.pitch, velocity=0, channel=0,
                                   time=off - on))
         last = off
+    if melody.seed_end_ticks:  # where the machine took over: a marker a sequencer shows
+        marker_at = (lead_in + melody.seed_end_ticks) * scale
+        _insert_at(track, mido.MetaMessage("marker", text=CONTINUATION_MARKER), marker_at)
+        last = sum(msg.time for msg in track)
     end = (lead_in + melody.duration_ticks) * scale
     track.append(mido.MetaMessage("end_of_track", time=max(end - last, 0)))
     return track
+
+
+def _meta_text(text: str) -> str:
+    """Text for a meta event as UTF-8 bytes (mido writes a str's code points as Latin-1 bytes; our
+    reader, and most others, detect UTF-8), so any title survives the round trip."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _insert_at(track, message, absolute: int) -> None:  # track: mido.MidiTrack, delta times
+    """Insert `message` at absolute tick `absolute` (before events at the same tick)."""
+    now = 0
+    for index, msg in enumerate(track):
+        if now + msg.time >= absolute and index > 1:
+            message.time = absolute - now
+            msg.time -= message.time
+            track.insert(index, message)
+            return
+        now += msg.time
+    message.time = absolute - now
+    track.append(message)

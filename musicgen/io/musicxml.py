@@ -16,8 +16,9 @@ from typing import Any
 
 from musicgen.errors import SeedError, WriteError
 from musicgen.melody import TICKS_PER_QUARTER, Melody
+from musicgen.io.bounded import run_bounded, warm_imports
 from musicgen.io.keysig import key_sharps, spell
-from musicgen.io.safety import check_xml_safe, extract_mxl_score
+from musicgen.io.safety import check_xml_safe, error_detail, extract_mxl_score
 from musicgen.io.types import ReadReport, ReportBuilder
 
 __all__ = ["read_musicxml_bytes", "melody_to_score", "melody_to_musicxml_bytes"]
@@ -26,14 +27,31 @@ _PROVENANCE_PREFIX = "musicgen-"
 
 
 def read_musicxml_bytes(
-    data: bytes, *, name: str, compressed: bool, track: int | None = None, fallback_title: str = ""
+    data: bytes, *, name: str, compressed: bool, track: int | None = None, fallback_title: str = "",
+    expand_repeats: bool = True,
 ) -> tuple[Melody, ReadReport]:
-    """Parse (compressed) MusicXML bytes safely into the chosen part as a Melody."""
+    """Parse (compressed) MusicXML bytes safely into the chosen part as a Melody (under the read
+    budget of `bounded`: a score too complex to read raises `TooComplexError`).
+    `expand_repeats=False` reads the score as written (repeat marks dropped, as `abc_reader`)."""
+    warm_imports("music21", "music21.musicxml.xmlToM21", "defusedxml.ElementTree",
+                 "musicgen.io.m21_convert", "musicgen.io.repeats")
+    return run_bounded(name, _read_musicxml_bytes, data, name, compressed, track, fallback_title,
+                       expand_repeats)
+
+
+def _read_musicxml_bytes(
+    data: bytes, name: str, compressed: bool, track: int | None, fallback_title: str,
+    expand_repeats: bool = True,
+) -> tuple[Melody, ReadReport]:
     xml = extract_mxl_score(data, name) if compressed else data
     root = check_xml_safe(xml, name)
     from musicgen.io.m21_convert import score_to_melody
 
     score = _m21_parse(root, name)
+    if not expand_repeats:
+        from musicgen.io.repeats import drop_repeat_marks
+
+        drop_repeat_marks(score)
     report = ReportBuilder()
     melody = score_to_melody(score, name=name, track=track, title=fallback_title, report=report)
     provenance = _provenance(score)
@@ -43,23 +61,26 @@ def read_musicxml_bytes(
 
 
 def _m21_parse(root: Any, name: str) -> Any:
-    from music21 import stream
     from music21.musicxml import xmlToM21
 
     if root.tag != "score-partwise":
         raise SeedError(
-            f"Cannot read {name}: the root element is <{root.tag}>, not a partwise MusicXML score."
+            f"Cannot read {name}: the root element is <{str(root.tag)[:40]}>, not a partwise "
+            "MusicXML score."
         )
     try:
         parser = xmlToM21.MusicXMLImporter()
-        score = stream.Score()
-        parser.xmlRootToScore(root, score)
-        return score
+        # the importer's own stream: a multi-staff part (piano, accordion, harp) puts its staves
+        # there, not into a score passed in, which then looked empty ("no pitched notes")
+        parser.xmlRootToScore(root, parser.stream)
+        return parser.stream
+    except MemoryError:
+        raise  # the read budget reports it ("too complex to read")
     except RecursionError as exc:
         raise SeedError(f"Cannot read {name}: the MusicXML is nested too deeply.") from exc
     except Exception as exc:  # music21 raises many types on unexpected MusicXML
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise SeedError(f"Cannot read {name}: the MusicXML could not be parsed ({detail}).") from exc
+        raise SeedError(f"Cannot read {name}: the MusicXML could not be parsed "
+                        f"({error_detail(exc, 'music21 stopped on an element it did not expect')}).") from exc
 
 
 def _provenance(score: Any) -> tuple[tuple[str, str], ...]:
@@ -74,7 +95,7 @@ def _provenance(score: Any) -> tuple[tuple[str, str], ...]:
 
 def melody_to_score(melody: Melody) -> Any:
     """A music21 Score of one part holding `melody` (bars, pickup, ties, spelled pitches)."""
-    from music21 import key, meter, metadata, stream, tempo
+    from music21 import key, meter, metadata, stream
 
     score = stream.Score()
     score.metadata = metadata.Metadata()
@@ -91,8 +112,13 @@ def melody_to_score(melody: Melody) -> Any:
         if start == 0:
             measure.insert(0, meter.TimeSignature(str(melody.meter)))
             measure.insert(0, key.Key(_m21_tonic(melody), melody.key.mode))
-            measure.insert(0, tempo.MetronomeMark(number=melody.tempo_bpm))
+            measure.insert(0, _metronome_mark(melody))
         _fill_measure(measure, melody, start, end)
+        if melody.seed_end_ticks and start <= melody.seed_end_ticks < end:
+            from music21 import expressions
+
+            mark = expressions.RehearsalMark("continuation")
+            measure.insert(Fraction(melody.seed_end_ticks - start, TICKS_PER_QUARTER), mark)
         if start == 0 and melody.pickup_ticks:
             measure.paddingLeft = Fraction(bar - melody.pickup_ticks, TICKS_PER_QUARTER)
         elif end - start < bar:  # a final partial bar: no rest padding on export
@@ -100,6 +126,17 @@ def melody_to_score(melody: Melody) -> Any:
         part.append(measure)
     score.insert(0, part)
     return score
+
+
+def _metronome_mark(melody: Melody) -> Any:
+    """The tempo in the meter's beat (dotted quarter = 110 in 6/8, half = 60 in 2/2)."""
+    from music21 import duration, tempo
+
+    from musicgen.io.tempo import quarter_to_beat_bpm
+
+    beat = duration.Duration(Fraction(melody.meter.beat_ticks, TICKS_PER_QUARTER))
+    bpm = round(quarter_to_beat_bpm(melody.tempo_bpm, melody.meter), 3)
+    return tempo.MetronomeMark(number=bpm, referent=beat)
 
 
 def _m21_tonic(melody: Melody) -> str:

@@ -2,8 +2,7 @@
 
 `tune` and `track` are 1-based, as a user types them (`musicgen info book.abc --tune 3`).
 `expand_repeats` (keyword, default True) reads an ABC tune as played; False reads it as written,
-each written bar once (see `abc_reader`). MIDI has no repeat signs; MusicXML is always read as
-played for now, with a warning when it had repeats and False was asked.
+each written bar once (see `abc_reader`). MIDI has no repeat signs; MusicXML takes it as ABC does.
 """
 
 from __future__ import annotations
@@ -64,11 +63,8 @@ def read_melody_with_report(
         return read_midi_bytes(data, name=str(p), track=track, fallback_title=p.stem)
     from musicgen.io.musicxml import read_musicxml_bytes
 
-    melody, report = read_musicxml_bytes(data, name=str(p), compressed=fmt == sniff.MXL, track=track,
-                                         fallback_title=p.stem)
-    if not expand_repeats and report.repeats_expanded:
-        warnings.warn(f"{p.name}: MusicXML is read as played; its repeats were expanded", stacklevel=2)
-    return melody, report
+    return read_musicxml_bytes(data, name=str(p), compressed=fmt == sniff.MXL, track=track,
+                               fallback_title=p.stem, expand_repeats=expand_repeats)
 
 
 def _check_index(value: int | None, what: str, path: Path) -> None:
@@ -91,7 +87,8 @@ def _read_abc(
         )
     chosen = tunes[index - 1]
     if not chosen.info.title and fallback_title:
-        chosen = AbcTune(TuneInfo(chosen.info.index, fallback_title, chosen.info.number), chosen.text)
+        chosen = AbcTune(TuneInfo(chosen.info.index, fallback_title, chosen.info.number), chosen.text,
+                         chosen.first_line)
     return parse_abc_tune(chosen, name=tune_name(name, chosen.info, len(tunes)), track=track,
                           expand_repeats=expand_repeats)
 

@@ -6,9 +6,15 @@ Every failure here is a `SeedError` with one sentence naming the file.
 from __future__ import annotations
 
 import io
+import math
 import os
+import re
+import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 from musicgen.errors import SeedError
 
@@ -18,6 +24,10 @@ __all__ = [
     "MAX_COMPRESSION_RATIO",
     "MAX_NOTES",
     "MAX_TUNES",
+    "MAX_METER_NUMERATOR",
+    "TEMPO_RANGE_BPM",
+    "reader_tempo",
+    "error_detail",
     "read_input_bytes",
     "check_xml_safe",
     "extract_mxl_score",
@@ -28,31 +38,73 @@ MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # total size of the .mxl members we would
 MAX_COMPRESSION_RATIO = 200  # MusicXML compresses ~10-30x; bombs compress 1000x+
 MAX_NOTES = 200_000  # note events handled per file: bounds the work of every reader
 MAX_TUNES = 50_000  # tunes listed per tune book
+MAX_METER_NUMERATOR = 64  # beats per bar a reader accepts (a bar of 64/4 is already absurd)
+TEMPO_RANGE_BPM = (1.0, 1000.0)  # tempo marks outside it are a damaged file: 120 is used
+
+
+def reader_tempo(bpm: float | None, report: Any = None) -> float:
+    """A file's tempo mark as a Melody tempo: 120 when absent, not a number or out of range (the
+    reader reports it), so a damaged mark never becomes "tempo must be positive"."""
+    if bpm is None:
+        return 120.0
+    low, high = TEMPO_RANGE_BPM
+    try:
+        value = round(float(bpm), 3)
+    except (TypeError, ValueError, OverflowError):
+        value = float("nan")
+    if math.isfinite(value) and low <= value <= high:
+        return value
+    if report is not None:
+        report.warn(f"the tempo mark ({bpm!r:.20}) is out of range; 120 beats per minute is used")
+    return 120.0
 
 
 def read_input_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """Read a seed file's bytes after checking it exists, is a file, is not empty and not huge."""
+    """A seed file's bytes, after checking it exists, is a regular file, not empty and not huge.
+
+    Special files (FIFOs, devices, sockets) are refused from `stat`, before anything opens them: a
+    FIFO named ``tune.abc`` would otherwise block the reader forever. The file is then opened
+    non-blocking and checked again, so one swapped in between is refused too.
+    """
     p = Path(path)
     try:
-        if not p.exists():
-            raise SeedError(f"Cannot read {p}: no such file.")
-        if p.is_dir():
-            raise SeedError(f"Cannot read {p}: it is a folder, not a melody file.")
-        size = p.stat().st_size
-        if size > max_bytes:
+        try:
+            info = os.stat(p)
+        except FileNotFoundError:
+            raise SeedError(f"Cannot read {p}: no such file.") from None
+        _check_regular(p, info.st_mode)
+        if info.st_size > max_bytes:
             raise SeedError(
-                f"Cannot read {p}: it is {size / 1e6:.1f} MB, over the "
+                f"Cannot read {p}: it is {info.st_size / 1e6:.1f} MB, over the "
                 f"{max_bytes / 1e6:.3g} MB limit for a melody file."
             )
-        with p.open("rb") as handle:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(p, flags)
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(p, os.fstat(handle.fileno()).st_mode)
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise SeedError(f"Cannot read {p}: {exc.strerror or exc}.") from exc
+        raise SeedError(f"Cannot read {p}: {_os_reason(exc)}.") from exc
     if len(data) > max_bytes:
         raise SeedError(f"Cannot read {p}: it is over the {max_bytes / 1e6:.3g} MB limit.")
     if not data.strip():
         raise SeedError(f"Cannot read {p}: the file is empty.")
     return data
+
+
+def _check_regular(p: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise SeedError(f"Cannot read {p}: it is a folder, not a melody file.")
+    what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    raise SeedError(f"Cannot read {p}: it is {what}, not a melody file.")
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError in a user's words: 'Permission denied', not '[Errno 13] Permission denied'."""
+    return (exc.strerror or str(exc) or "the system refused to open it").rstrip(".")
 
 
 def check_xml_safe(data: bytes, name: str):  # -> xml.etree.ElementTree.Element
@@ -73,6 +125,26 @@ def check_xml_safe(data: bytes, name: str):  # -> xml.etree.ElementTree.Element
         ) from exc
     except ET.ParseError as exc:
         raise SeedError(f"Cannot read {name}: malformed XML ({exc}).") from exc
+    except LookupError as exc:  # <?xml encoding="..."?> names a codec Python does not know
+        raise SeedError(f"Cannot read {name}: the XML declares an unknown text encoding.") from exc
+    except (ValueError, RecursionError) as exc:  # undecodable text; absurd nesting
+        raise SeedError(f"Cannot read {name}: malformed XML ({error_detail(exc, 'undecodable text')}).") from exc
+
+
+def error_detail(exc: BaseException, fallback: str = "no further detail") -> str:
+    """The first line of a parser's exception, for the parentheses of a sentence, when it reads
+    like words ("Cannot make a step out of 'H'"); `fallback` when it is a programmer's message
+    ("list index out of range", "<music21.abcFormat.ABCNote ...>") or empty."""
+    text = str(exc).strip()
+    line = text.splitlines()[0][:120].strip() if text else ""
+    if not line or _INTERNAL.search(line):
+        return fallback
+    return line
+
+
+_INTERNAL = re.compile(r"[<>{}\[\]_]|sys\.|\b(division|index|unpack|convert|digits|NoneType|object|"
+                       r"attribute|argument|iterable|subscript|literal|int|float|str|tuple|list|"
+                       r"dict|key|callable|module|None|method|self|bytes|Infinity|NaN)\b")
 
 
 def extract_mxl_score(data: bytes, name: str) -> bytes:
@@ -98,21 +170,23 @@ def extract_mxl_score(data: bytes, name: str) -> bytes:
         if len(content) > member.file_size:
             raise SeedError(f"Cannot read {name}: member {member.filename} lies about its size.")
         return content
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError) as exc:
-        raise SeedError(f"Cannot read {name}: not a valid compressed MusicXML archive ({exc}).") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError,
+            zlib.error, struct.error, IndexError) as exc:  # ValueError: 'negative seek value'
+        raise SeedError(f"Cannot read {name}: not a valid compressed MusicXML archive "
+                        f"({error_detail(exc, 'its directory or data is damaged')}).") from exc
+    except NotImplementedError as exc:  # a compression method zipfile lacks
+        raise SeedError(f"Cannot read {name}: the archive uses a compression method musicgen "
+                        "cannot unpack.") from exc
     except RuntimeError as exc:  # encrypted members
-        raise SeedError(f"Cannot read {name}: the archive cannot be opened ({exc}).") from exc
+        raise SeedError(f"Cannot read {name}: the archive cannot be opened ({error_detail(exc)}).") from exc
 
 
 def _mxl_rootfile(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str) -> zipfile.ZipInfo:
     by_name = {m.filename: m for m in members}
     container = by_name.get("META-INF/container.xml")
     if container is not None and container.file_size < 1_000_000:
-        text = archive.read(container)
-        check_xml_safe(text, name)
-        from defusedxml.ElementTree import fromstring
-
-        for element in fromstring(text).iter():
+        root = check_xml_safe(archive.read(container), name)
+        for element in root.iter():
             path = element.attrib.get("full-path")
             if element.tag.endswith("rootfile") and path in by_name:
                 return by_name[path]

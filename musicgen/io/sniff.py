@@ -31,11 +31,10 @@ _ABC_KEY = re.compile(r"^K:", re.MULTILINE)
 
 
 def decode_text(data: bytes) -> str:
-    """Text from UTF-8 (with or without BOM) or, failing that, Latin-1; line ends made '\\n'."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    """Text decoded by detection (UTF-8, then CJK or Windows-1252: `text`); line ends made '\\n'."""
+    from musicgen.io.text import decode_text_bytes
+
+    text = decode_text_bytes(data)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -43,6 +43,9 @@ class ReadReport:
     overlaps_cut: int = 0
     repeats_expanded: bool = False
     warnings: tuple[str, ...] = ()
+    source_part: str = ""  # which track or part was read: "track 2: Flute" (say "Using track 2: Flute")
+    part_names: tuple[str, ...] = ()  # every track or part to choose from, in `track=` order
+    notes_folded: int = 0  # out-of-range notes moved by octaves
 
 
 @dataclass(slots=True)
@@ -58,6 +61,9 @@ class ReportBuilder:
     overlaps_cut: int = 0
     repeats_expanded: bool = False
     warnings: list[str] = field(default_factory=list)
+    source_part: str = ""
+    part_names: list[str] = field(default_factory=list)
+    notes_folded: int = 0
 
     def warn(self, sentence: str) -> None:
         if sentence not in self.warnings:
@@ -87,6 +93,9 @@ class ReportBuilder:
             overlaps_cut=self.overlaps_cut,
             repeats_expanded=self.repeats_expanded,
             warnings=tuple(notable + self.warnings),
+            source_part=self.source_part,
+            part_names=tuple(self.part_names),
+            notes_folded=self.notes_folded,
         )
 
 

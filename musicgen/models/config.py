@@ -39,6 +39,9 @@ __all__ = [
     "config_to_dict",
     "config_from_dict",
     "config_class",
+    "SIZE_LIMITS",
+    "MAX_PARAMETERS",
+    "estimated_parameters",
 ]
 
 # The padding id: the loss ignores it and batches are padded with it (tokens.py puts PAD first).
@@ -49,6 +52,15 @@ POS_ENCODINGS = ("learned", "sinusoidal")
 
 class ModelConfigError(MusicGenError, ValueError):
     """A model configuration is invalid: unknown kind, preset or field, or an impossible size."""
+
+
+# Upper bounds, checked when a config is built (so before any tensor is allocated): a config read
+# from an unknown checkpoint that claims d_model 2**20 or 10**5 layers would otherwise ask for
+# terabytes, or run for minutes. The `gpu` presets use a tenth of each; MAX_PARAMETERS (1 GB of
+# float32 weights) is ~40 times the largest preset.
+SIZE_LIMITS = {"vocab_size": 65_536, "embed_dim": 8_192, "hidden_dim": 8_192, "num_layers": 64,
+               "d_model": 8_192, "n_heads": 256, "n_layers": 64, "d_ff": 32_768, "max_len": 65_536}
+MAX_PARAMETERS = 250_000_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class LSTMConfig:
     def __post_init__(self) -> None:
         _check_positive(self, "vocab_size", "embed_dim", "hidden_dim", "num_layers")
         _check_dropout(self.dropout)
+        _check_parameters(self)
         if self.tie_weights and self.embed_dim != self.hidden_dim:
             raise ModelConfigError(
                 f"tie_weights needs embed_dim == hidden_dim, got {self.embed_dim} and "
@@ -101,8 +114,9 @@ class TransformerConfig:
         if self.pos_encoding not in POS_ENCODINGS:
             raise ModelConfigError(
                 f"pos_encoding must be one of {', '.join(POS_ENCODINGS)}, "
-                f"got {self.pos_encoding!r}"
+                f"got {str(self.pos_encoding)[:40]!r}"
             )
+        _check_parameters(self)
 
 
 ModelConfig = Union[LSTMConfig, TransformerConfig]
@@ -112,14 +126,41 @@ def _check_positive(config: object, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ModelConfigError(f"{name} must be a positive integer, got {value!r}")
+            raise ModelConfigError(f"{name} must be a positive integer, got {_short(value)}")
+        if value > SIZE_LIMITS[name]:
+            raise ModelConfigError(f"{name} is {_short(value)}, over the limit of "
+                                   f"{SIZE_LIMITS[name]:,}")
+
+
+def _short(value: object) -> str:
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 64 else "a huge number"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def estimated_parameters(config: "ModelConfig") -> int:
+    """The model's parameter count from its config alone (biases and norms included roughly)."""
+    v = config.vocab_size
+    if isinstance(config, LSTMConfig):
+        e, h, layers = config.embed_dim, config.hidden_dim, config.num_layers
+        cells = 4 * h * (e + h) + 4 * h * (2 * h) * (layers - 1) + 8 * h * layers
+        return v * e + cells + (0 if config.tie_weights else h * v) + v
+    d, f = config.d_model, config.d_ff
+    block = 4 * d * d + 2 * d * f + 9 * d + f
+    return v * d + config.max_len * d + 100 * d + config.n_layers * block + 2 * d
+
+
+def _check_parameters(config: "ModelConfig") -> None:
+    count = estimated_parameters(config)
+    if count > MAX_PARAMETERS:
+        raise ModelConfigError(f"the model would have about {count / 1e6:,.0f} million parameters, "
+                               f"over the limit of {MAX_PARAMETERS / 1e6:,.0f} million")
 
 
 def _check_dropout(dropout: object) -> None:
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
         raise ModelConfigError(f"dropout must be a number, got {dropout!r}")
     if not 0.0 <= dropout < 1.0:
-        raise ModelConfigError(f"dropout must be in [0, 1), got {dropout!r}")
+        raise ModelConfigError(f"dropout must be in [0, 1), got {_short(dropout)}")
 
 
 # Sizes without vocab_size (it comes from the vocabulary). Chosen by measuring step() speed and
@@ -160,7 +201,7 @@ def config_class(kind: str) -> type[LSTMConfig] | type[TransformerConfig]:
         return LSTMConfig
     if kind == "transformer":
         return TransformerConfig
-    raise ModelConfigError(f"unknown model kind {kind!r}: choose lstm or transformer")
+    raise ModelConfigError(f"unknown model kind {_short(kind)}: choose lstm or transformer")
 
 
 def model_config(
@@ -195,7 +236,7 @@ def config_from_dict(kind: str, d: dict[str, Any]) -> ModelConfig:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
-        raise ModelConfigError(f"unknown {kind} config field(s): {', '.join(unknown)}")
+        raise ModelConfigError(f"unknown {kind} config field(s): {_short(', '.join(unknown))}")
     if "vocab_size" not in d:
         raise ModelConfigError(f"the {kind} config has no vocab_size")
     _check_types(cls, d)
@@ -214,4 +255,4 @@ def _check_types(cls: type, d: dict[str, Any]) -> None:
         value = d[f.name]
         wrong_bool = isinstance(value, bool) and expected is not bool
         if wrong_bool or not isinstance(value, expected):
-            raise ModelConfigError(f"config field {f.name} has the wrong type: {value!r}")
+            raise ModelConfigError(f"config field {f.name} has the wrong type: {_short(value)}")

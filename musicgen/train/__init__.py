@@ -8,6 +8,10 @@ API map (the package imports its modules on first use, so ``musicgen.train.confi
   state    resume state (optimizer, RNG, position in the epoch) as safetensors + JSON
   dist     torchrun / DistributedDataParallel (gloo on CPU, NCCL on GPUs)
   report   TrainProgress events, TrainResult, the metrics JSONL log and the loss plot
+  run_folder  where a run keeps its files: the model named, its card, one ``<name>.run`` folder
+  guard    guarded fine-tuning: the hold-out, the tune-count floor, the copy guard (torch-free)
+  finetune fine_tune(plan): a user's tunes -> a model in the library with its card (the app's call)
+  card     the model card of a fine-tune (Markdown beside the checkpoint, summary in its JSON)
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class TrainConfig:
     preset: str = "cpu"  # size preset of musicgen.models.PRESETS: "tiny", "small", "cpu", "gpu"
     overrides: dict[str, Any] = field(default_factory=dict)  # model config fields over the preset's
     batch_size: int = 32  # sequences per optimizer step (the global batch, all ranks together)
-    batch_tokens: int = 0  # > 0: fill each batch up to this many padded tokens instead
+    batch_tokens: int = 0  # > 0: also end a batch before it passes this many padded tokens
     lr: float | None = None  # peak learning rate; None takes DEFAULT_LR[model]
     weight_decay: float = 0.01  # AdamW decoupled weight decay (matrices only, not biases/norms)
     warmup_steps: int = 100  # linear warmup (capped at a fifth of the schedule for short runs)

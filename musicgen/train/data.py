@@ -149,10 +149,9 @@ def _fill_batches(
     longest = 0
     for i in order:
         length = len(sequences[i]) - 1
-        if batch_tokens > 0:
-            full = bool(current) and max(longest, length) * (len(current) + 1) > batch_tokens
-        else:
-            full = len(current) == batch_size
+        full = len(current) == batch_size or (
+            batch_tokens > 0 and bool(current)
+            and max(longest, length) * (len(current) + 1) > batch_tokens)
         if full:
             batches.append(tuple(current))
             current, longest = [], 0

@@ -5,19 +5,24 @@ API map:
 - ``TrainConfig`` (``config.py``): every knob, JSON-native, saved in the checkpoints.
 - ``train(config, corpus, out_path=...) -> TrainResult``: AdamW with linear warmup and cosine
   decay, gradient clipping, length-bucketed batches (``data.py``), validation in bits per note
-  every epoch, early stopping, a minutes budget; writes the best checkpoint (``out_path``), the last
-  (``<stem>.last.*``), resume state (``<stem>.state.*``, ``state.py``), ``<stem>.metrics.jsonl``
-  and ``<stem>.loss.png`` (``report.py``). ``resume=True`` continues a killed or stopped run;
-  ``init_checkpoint`` fine-tunes a trained model.
+  every epoch, early stopping, a minutes budget; writes the best checkpoint (``out_path``) and
+  keeps the rest in the run folder beside it (`run_folder.py`): the last checkpoint, the resume
+  state (``state.py``), the metrics log and the loss plot (``report.py``). ``resume=True``
+  continues a killed or stopped run; ``init_checkpoint`` fine-tunes a trained model, which is then
+  validated first and stays the best checkpoint until an epoch beats it on the held-out tunes.
+- ``epoch_guard(last_checkpoint, epoch) -> bool`` (optional) vets each epoch's weights (the
+  copy guard of `guard.py`): an epoch it refuses never becomes the best checkpoint, so the model
+  kept is the last one from before the refusal. ``plot=False`` skips the loss PNG (importing
+  matplotlib holds the interpreter lock for ~80 ms, a stall for an app that plots live).
 - Progress (on rank 0 only): ``on_progress(done, total, message)`` as every long call
   (`musicgen.progress`): seconds of a minutes budget, else optimizer steps, with elapsed and
   remaining time in the message; each of ``callbacks`` receives every ``TrainProgress`` event
   (loss, validation, throughput) for a live plot or a log. ``should_stop()`` returning True saves
   everything and raises ``Cancelled``.
 
-Bits per note: the sum of -log2 p over every token after BOS (EOS included) divided by the notes
-(``VOCAB.note_count``). A Transformer sees tunes longer than its context as windows, so its figure
-here is a slight overestimate of the full-context one ``musicgen evaluate`` reports.
+Bits per note: -log2 p summed over every token after BOS (EOS included) over the notes
+(``VOCAB.note_count``); a Transformer sees long tunes as windows, so its figure here slightly
+overestimates the full-context one ``musicgen evaluate`` reports.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from musicgen.train.config import TrainConfig, config_differences, lr_at
 from musicgen.train.data import EpochPlan, collate, plan_epoch, plan_validation, shard_batch
 from musicgen.train.dist import Distributed
 from musicgen.train.report import MetricsLog, TrainProgress, TrainResult, plot_losses
-from musicgen.train.start import Prepared, build_for_run, checkpoint_metadata, stem_of
+from musicgen.train.run_folder import RunFiles, run_files
+from musicgen.train.start import Prepared, build_for_run, checkpoint_metadata
 from musicgen.train.state import RunPosition, load_state, restore_optimizer, restore_rng, save_state
 
 __all__ = ["TrainConfig", "TrainProgress", "TrainResult", "train"]
 
 ProgressCallback = Callable[[TrainProgress], None]
+EpochGuard = Callable[[Path, int], bool]  # (the epoch's last checkpoint, epoch) -> may it be best
 LN2 = math.log(2.0)
 HORIZON_PROBE_STEPS = 10  # steps timed before a minutes budget fixes the schedule's length
 
@@ -57,6 +64,8 @@ def train(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     callbacks: Sequence[ProgressCallback] = (),
+    epoch_guard: EpochGuard | None = None,
+    plot: bool = True,
 ) -> TrainResult:
     """Train ``config.model`` on ``corpus``'s train split; see the module docstring."""
     dist = Distributed.from_env(config.device)
@@ -64,6 +73,7 @@ def train(
     if on_progress is not None:
         listeners.append(lambda p: on_progress(*p.done_total, p.message))
     run = _Run(config, corpus, Path(out_path), dist, listeners, should_stop)
+    run.epoch_guard, run.plot = epoch_guard, plot
     run.setup(init_checkpoint, resume)
     return run.execute()
 
@@ -74,7 +84,10 @@ class _Run:
     def __init__(self, config: TrainConfig, corpus: Any, out_path: Path, dist: Distributed,
                  listeners: list[ProgressCallback], should_stop: Callable[[], bool] | None) -> None:
         self.config, self.corpus, self.dist = config, corpus, dist
-        self.stem = stem_of(out_path)
+        self.files: RunFiles = run_files(out_path)
+        self.stem = self.files.stem
+        self.epoch_guard: EpochGuard | None = None
+        self.plot = True  # draw loss.png at the end (matplotlib; an app plots live instead)
         self.listeners = listeners if dist.is_main else []
         self.should_stop = should_stop or (lambda: False)
         self.pos = RunPosition()
@@ -88,11 +101,12 @@ class _Run:
         self.last_lr = 0.0
         self.padding: list[float] = []
         self.epoch_losses: list[float] = []
+        self.tokens_per_note = 0.0  # training tokens per note: loss per token -> bits per note
 
     # --- setup ------------------------------------------------------------------------------
     def setup(self, init_checkpoint: str | os.PathLike[str] | None, resume: bool) -> None:
-        self.stem.parent.mkdir(parents=True, exist_ok=True)
-        saved = load_state(self.stem) if resume else None
+        self.files.folder.mkdir(parents=True, exist_ok=True)
+        saved = load_state(self.files.state) if resume else None
         if saved is not None:
             self._check_resumable(saved[1])
         p: Prepared = build_for_run(self.config, self.corpus, init_checkpoint,
@@ -112,6 +126,8 @@ class _Run:
         self.val_notes = sum(p.val.note_counts)
         if self.val_notes == 0:
             raise CorpusError("The validation split has no notes, so bits per note is undefined.")
+        train_tokens = sum(len(w) - 1 for w in p.train.windows())
+        self.tokens_per_note = train_tokens / max(1, sum(p.train.note_counts))
         first = plan_epoch(p.train, seed=self.config.seed, epoch=0,
                            batch_size=self.config.batch_size, batch_tokens=self.config.batch_tokens)
         self.max_horizon = len(first.batches) * self.config.max_epochs
@@ -121,8 +137,21 @@ class _Run:
             self.elapsed_base = self.pos.elapsed_s
             restore_optimizer(self.optimizer, saved[1])
             restore_rng(saved[1]["_tensors"], saved[1]["rng"])
-        self.log = MetricsLog(Path(f"{self.stem}.metrics.jsonl") if self.dist.is_main
+        self.log = MetricsLog(self.files.metrics if self.dist.is_main
                               else Path(os.devnull), resume_step=self.pos.step if saved else None)
+        if init_checkpoint is not None and saved is None:
+            self._start_from_init()
+        # The budget's clock starts now: building the model and encoding tunes is not training.
+        self.session_start = time.monotonic()
+
+    def _start_from_init(self) -> None:
+        """Validate the model being fine-tuned: its figure is where the curve starts, and it is
+        the best checkpoint until an epoch beats it (fine-tuning never returns a worse model)."""
+        val = self._validate()
+        self.pos.best_val = self.pos.last_val = val
+        self.pos.history["init_val"] = val
+        self._save_checkpoint(self.files.best)
+        self._emit("init")
 
     def _check_resumable(self, meta: dict[str, Any]) -> None:
         saved = TrainConfig.from_dict(meta["training"])
@@ -173,7 +202,7 @@ class _Run:
             steps_since += 1
             if (steps_since >= self.config.save_every_steps
                     or time.monotonic() - last_save >= self.config.save_every_seconds):
-                self._save_all(best=False)
+                self._save_all()
                 last_save, steps_since = time.monotonic(), 0
         return False
 
@@ -242,17 +271,30 @@ class _Run:
         if self.config.minutes and self.pos.history.get("horizon_fixed"):
             self._fix_horizon()
         val = self._validate()
-        improved = self.pos.best_val is None or val < self.pos.best_val
-        if improved:
-            self.pos.best_val, self.pos.bad_epochs = val, 0
-        else:
-            self.pos.bad_epochs += 1
         self.pos.last_val = val
         self.pos.epoch += 1
         self.pos.batch_in_epoch = 0
-        self._save_all(best=improved)
+        self._save_checkpoint(self.files.last)
+        allowed = self._guard_allows()
+        improved = allowed and (self.pos.best_val is None or val < self.pos.best_val)
+        if improved:
+            self.pos.best_val, self.pos.bad_epochs = val, 0
+            self._save_checkpoint(self.files.best)
+        else:
+            self.pos.bad_epochs += 1
+        if self.dist.is_main:
+            self._save_state()
         self._emit("epoch")
         return improved
+
+    def _guard_allows(self) -> bool:
+        """Ask the epoch guard (rank 0) whether this epoch's weights may become the best."""
+        refused = False
+        if self.epoch_guard is not None and self.dist.is_main:
+            refused = not self.epoch_guard(self.files.last, self.pos.epoch)
+        if refused:
+            self.pos.history.setdefault("refused_epochs", []).append(self.pos.epoch)
+        return not self.dist.any(refused)[0]
 
     def _validate(self) -> float:
         self.model.eval()
@@ -265,36 +307,48 @@ class _Run:
         self.model.train()
         return float(self.dist.sum(total.to(self.dist.device))) / LN2 / self.val_notes
 
-    def _save_all(self, *, best: bool) -> None:
+    def _save_all(self) -> None:
+        """The last checkpoint and the resume state (mid-epoch saves and stops)."""
+        if self.dist.is_main:
+            self._save_checkpoint(self.files.last)
+            self._save_state()
+
+    def _save_checkpoint(self, path: Path) -> None:
         if not self.dist.is_main:
             return
         from musicgen.checkpoint import save_checkpoint
 
         meta = checkpoint_metadata(self.config, self.prep, self._metrics(), self._elapsed())
-        if best:
-            save_checkpoint(Path(f"{self.stem}.safetensors"), self.model, meta)
-        save_checkpoint(Path(f"{self.stem}.last.safetensors"), self.model, meta)
-        self._save_state()
+        save_checkpoint(path, self.model, meta)
+
+    def _ensure_best(self) -> None:
+        """A run stopped before its first validation still leaves a loadable model."""
+        if self.dist.is_main and not self.files.best.exists():
+            self._save_checkpoint(self.files.best)
 
     def _save_state(self) -> None:
         self.pos.elapsed_s = self._elapsed()
         extra = {"training": self.config.to_dict(),
                  "model": {"kind": self.prep.kind, "config": self.prep.model_config_dict},
                  "corpus": {"fingerprint": getattr(self.corpus, "fingerprint", None)}}
-        save_state(self.stem, self.model, self.optimizer, self.pos, extra)
+        save_state(self.files.state, self.model, self.optimizer, self.pos, extra)
 
     def _interrupt(self) -> None:
-        self._save_all(best=False)
+        self._save_all()
+        self._ensure_best()
         self.dist.barrier()
         raise Cancelled(f"Training stopped at step {self.pos.step}; continue it with --resume "
-                        f"(state in {self.stem}.state.safetensors).")
+                        f"(state in {self.files.folder}).")
 
     # --- reporting --------------------------------------------------------------------------
     def _elapsed(self) -> float:
         return self.elapsed_base + (time.monotonic() - self.session_start)
 
     def _budget_spent(self) -> bool:
-        return bool(self.config.minutes) and self._elapsed() >= self.config.minutes * 60.0
+        """Out of time; a session always takes at least one step, so even a budget that setup
+        (or an earlier session) used up trains and validates once."""
+        return (bool(self.config.minutes) and self.session_steps > 0
+                and self._elapsed() >= self.config.minutes * 60.0)
 
     def _metrics(self) -> dict[str, Any]:
         return {"val_bits_per_note": self.pos.best_val, "last_val_bits_per_note": self.pos.last_val,
@@ -308,11 +362,13 @@ class _Run:
     def _emit(self, event: str) -> None:
         progress = TrainProgress(
             event=event, step=self.pos.step, total_steps=self.pos.horizon,
-            epoch=self.pos.epoch + (0 if event == "epoch" else 1), loss=self.last_loss,
+            epoch=self.pos.epoch + (0 if event in ("epoch", "init") else 1), loss=self.last_loss,
             lr=self.last_lr, tokens_per_s=self.tokens_per_s, val_bits_per_note=self.pos.last_val,
             elapsed_s=self._elapsed(), padding_fraction=self.padding[-1] if self.padding else 0.0,
             budget_s=self.config.minutes * 60.0 if self.config.minutes else None,
-            seconds_per_step=self.step_seconds / self.session_steps if self.session_steps else 0.0)
+            seconds_per_step=self.step_seconds / self.session_steps if self.session_steps else 0.0,
+            train_bits_per_note=self.last_loss / LN2 * self.tokens_per_note,
+            best_val_bits_per_note=self.pos.best_val)
         if self.dist.is_main:
             self.log.append({k: v for k, v in progress.__dict__.items()})
         for listener in self.listeners:
@@ -320,21 +376,26 @@ class _Run:
 
     def _finish(self, reason: str) -> TrainResult:
         plot = None
+        self._ensure_best()
         if self.dist.is_main:
-            plot = plot_losses(self.log.read(), Path(f"{self.stem}.loss.png"),
-                               f"{self.prep.kind} on {self.prep.corpus_name}")
+            if self.plot:
+                plot = plot_losses(self.log.read(), self.files.plot,
+                                   f"{self.prep.kind} on {self.prep.corpus_name}")
             self._emit("done")
         self.dist.barrier()
+        best = self.pos.best_val if self.pos.best_val is not None else self.pos.last_val
         return TrainResult(
-            checkpoint=Path(f"{self.stem}.safetensors"),
-            last_checkpoint=Path(f"{self.stem}.last.safetensors"),
-            best_val_bits_per_note=float(self.pos.best_val),
+            checkpoint=self.files.best,
+            last_checkpoint=self.files.last,
+            best_val_bits_per_note=float(best),
             last_val_bits_per_note=float(self.pos.last_val), train_loss=self._epoch_loss(),
             steps=self.pos.step, epochs=self.pos.epoch, stop_reason=reason,
             wall_time_s=self._elapsed(),
             tokens_per_s=self.session_tokens / max(self.step_seconds, 1e-9),
             padding_fraction=sum(self.padding) / max(1, len(self.padding)),
-            metrics_path=self.log.path, plot_path=plot)
+            metrics_path=self.log.path, plot_path=plot,
+            init_val_bits_per_note=self.pos.history.get("init_val"),
+            refused_epochs=tuple(self.pos.history.get("refused_epochs", ())))
 
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:

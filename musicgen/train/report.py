@@ -1,9 +1,9 @@
 """Training records: the metrics JSONL log, the loss-curve PNG, progress events and the result.
 
-Every step and every validation appends one JSON object to ``<stem>.metrics.jsonl``; a resumed run
-first drops the lines past the step it resumes from (a kill may have logged steps whose state was
-never saved). At the end ``<stem>.loss.png`` plots training loss and validation bits per note
-(matplotlib with the Agg backend, imported only then).
+Every step and every validation appends one JSON object to ``metrics.jsonl`` in the run folder
+(`run_folder.py`); a resumed run first drops the lines past the step it resumes from (a kill may
+have logged steps whose state was never saved). At the end ``loss.png`` beside it plots training
+and validation bits per note (matplotlib with the Agg backend, imported only then).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["TrainProgress", "TrainResult", "MetricsLog", "plot_losses"]
 class TrainProgress:
     """One progress event, for a progress bar or a live plot."""
 
-    event: str  # "step" after an optimizer step, "epoch" after validation, "done" at the end
+    event: str  # "init": the fine-tuned model's first validation; "step", "epoch", "done" (the end)
     step: int  # optimizer steps taken so far
     total_steps: int  # the schedule's horizon (may shrink once a minutes budget is measured)
     epoch: int  # current epoch, 1-based
@@ -33,6 +33,10 @@ class TrainProgress:
     padding_fraction: float  # padding share of this epoch's batches
     budget_s: float | None = None  # the minutes budget in seconds (None: a number of passes)
     seconds_per_step: float = 0.0  # measured this session (0 before the first step)
+    # the last step's loss as bits per note (loss / ln 2 x the training tunes' tokens per note),
+    # so training and validation share one axis on a plot; NaN before the first step
+    train_bits_per_note: float = float("nan")
+    best_val_bits_per_note: float | None = None  # the best checkpoint's validation figure
 
     @property
     def fraction(self) -> float:
@@ -86,6 +90,8 @@ class TrainResult:
     padding_fraction: float  # mean padding share of the batches
     metrics_path: Path
     plot_path: Path | None  # None when matplotlib could not draw
+    init_val_bits_per_note: float | None = None  # the fine-tuned model's figure before training
+    refused_epochs: tuple[int, ...] = ()  # epochs the epoch guard kept from becoming the best
 
 
 class MetricsLog:
@@ -116,7 +122,7 @@ class MetricsLog:
 
 
 def plot_losses(rows: list[dict[str, Any]], path: Path, title: str) -> Path | None:
-    """Draw training loss (bits per token) and validation bits per note against steps."""
+    """Draw training and validation bits per note against steps."""
     try:
         import matplotlib
 
@@ -124,22 +130,27 @@ def plot_losses(rows: list[dict[str, Any]], path: Path, title: str) -> Path | No
         from matplotlib import pyplot as plt
     except ImportError:
         return None
-    steps = [r["step"] for r in rows if r.get("event") == "step"]
-    loss = [r["loss"] / math.log(2) for r in rows if r.get("event") == "step"]
-    vsteps = [r["step"] for r in rows if r.get("event") == "epoch"]
-    vals = [r["val_bits_per_note"] for r in rows if r.get("event") == "epoch"]
+    step_rows = [r for r in rows if r.get("event") == "step"]
+    steps = [r["step"] for r in step_rows]
+    loss = [_train_bits(r) for r in step_rows]
+    val_rows = [r for r in rows if r.get("event") in ("init", "epoch")]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    ax.plot(steps, loss, lw=0.8, label="train (bits/token)")
+    ax.plot(steps, loss, lw=0.8, label="training")
+    ax.plot([r["step"] for r in val_rows], [r["val_bits_per_note"] for r in val_rows], "o-",
+            color="tab:red", label="held-out (validation)")
     ax.set_xlabel("step")
-    ax.set_ylabel("train bits per token")
-    ax2 = ax.twinx()
-    ax2.plot(vsteps, vals, "o-", color="tab:red", label="validation (bits/note)")
-    ax2.set_ylabel("validation bits per note")
+    ax.set_ylabel("bits per note")
     ax.set_title(title)
-    fig.legend(loc="upper right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp")
     fig.savefig(tmp, format="png")
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def _train_bits(row: dict[str, Any]) -> float:
+    """A step's training figure in bits per note (older logs hold only the loss per token)."""
+    value = row.get("train_bits_per_note")
+    return float(value) if isinstance(value, (int, float)) else row["loss"] / math.log(2)

@@ -23,10 +23,7 @@ from musicgen.errors import CheckpointError, CorpusError, TrainingError
 from musicgen.train.config import TrainConfig
 from musicgen.train.data import TuneSequences, encode_tunes
 
-__all__ = ["Prepared", "build_for_run", "checkpoint_metadata", "stem_of", "hardware_string"]
-
-CHECKPOINT_SUFFIXES = (".safetensors", ".json")
-
+__all__ = ["Prepared", "build_for_run", "checkpoint_metadata", "hardware_string"]
 
 @dataclass
 class Prepared:
@@ -42,11 +39,6 @@ class Prepared:
     fingerprint: str | None
     tunes_per_split: dict[str, int]
     init_checkpoint: str | None
-
-
-def stem_of(out_path: Path) -> Path:
-    """``m.safetensors``, ``m.json`` and ``m`` all name the checkpoint stem ``m``."""
-    return out_path.with_suffix("") if out_path.suffix in CHECKPOINT_SUFFIXES else out_path
 
 
 def seed_everything(seed: int) -> None:

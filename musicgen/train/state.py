@@ -1,7 +1,7 @@
 """Resume state of a training run: weights, optimizer, schedule, data position and RNGs, no pickle.
 
-``<stem>.state.safetensors`` holds the tensors (model weights, AdamW moments, torch RNG states) and
-``<stem>.state.json`` everything else (step, epoch, batch position, schedule horizon, best
+``state.safetensors`` in the run folder (`run_folder.py`) holds the tensors (model weights, AdamW
+moments, torch RNG states) and ``state.json`` beside it everything else (step, epoch, batch position, schedule horizon, best
 validation figure, python and numpy RNG states, the training config). Both go through
 ``checkpoint.save_tensor_state``, which writes atomically, and each side records the step it belongs
 to, so a pair torn by a kill between the two writes is refused rather than half-used.
@@ -21,7 +21,6 @@ from musicgen.errors import TrainingError
 
 __all__ = [
     "RunPosition",
-    "state_path",
     "save_state",
     "load_state",
     "restore_optimizer",
@@ -46,11 +45,6 @@ class RunPosition:
     elapsed_s: float = 0.0  # wall time of earlier sessions of this run
     last_val: float | None = None  # the latest validation bits per note
     history: dict[str, Any] = field(default_factory=dict)  # free-form extra counters
-
-
-def state_path(stem: Path) -> Path:
-    """The resume-state tensor file of a run whose checkpoint stem is ``stem``."""
-    return Path(f"{stem}.state.safetensors")
 
 
 def capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -111,13 +105,14 @@ def _optimizer_from_tensors(tensors: dict[str, torch.Tensor], meta: dict) -> dic
 
 
 def save_state(
-    stem: Path,
+    path: Path,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     position: RunPosition,
     extra: dict[str, Any],
 ) -> Path:
-    """Write the resume state of ``model`` (unwrapped) and ``optimizer`` at ``position``."""
+    """Write the resume state of ``model`` (unwrapped) and ``optimizer`` at ``position`` to
+    ``path`` (a ``.safetensors`` file; its JSON goes beside it)."""
     from musicgen.checkpoint import save_tensor_state
 
     tensors = {f"model.{k}": v.detach().cpu().clone().contiguous()
@@ -135,17 +130,15 @@ def save_state(
         "rng": rng_meta,
         **extra,
     }
-    path = state_path(stem)
     save_tensor_state(path, tensors, meta)
     return path
 
 
-def load_state(stem: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], RunPosition]:
+def load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], RunPosition]:
     """Read a resume state: (model state_dict, full meta, position); TrainingError if unusable."""
     from musicgen.checkpoint import load_tensor_state
     from musicgen.errors import CheckpointError
 
-    path = state_path(stem)
     if not path.exists():
         raise TrainingError(f"Cannot resume: {path} does not exist (start without --resume).")
     try:

@@ -53,7 +53,7 @@ def test_round_trip_every_format(tmp_path: Path, suffix: str, make) -> None:
 
 def test_abc_output_reads_like_a_musician_wrote_it() -> None:
     text = melody_to_abc(jig())
-    assert "K:Ador" in text and "M:6/8" in text and "L:1/8" in text and "Q:1/4=116" in text
+    assert "K:Ador" in text and "M:6/8" in text and "L:1/8" in text and "Q:3/8=77" in text
     assert "% musicgen model: transformer-folk" in text
     body = text.split("K:Ador\n")[1]
     assert body.startswith("EG | ")  # the pickup bar

@@ -99,7 +99,9 @@ def step_losses(stem: Path) -> dict[int, float]:
     """Training loss per optimizer step, read from a run's metrics log."""
     import json
 
-    rows = [json.loads(line) for line in Path(f"{stem}.metrics.jsonl").read_text().splitlines()]
+    from musicgen.train.run_folder import run_files
+
+    rows = [json.loads(line) for line in run_files(stem).metrics.read_text().splitlines()]
     return {r["step"]: r["loss"] for r in rows if r["event"] == "step"}
 
 

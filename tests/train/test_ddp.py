@@ -36,7 +36,7 @@ def test_two_gloo_processes_match_one_process(kind, ddp_run, corpus, tmp_path):
     single = train(tiny_config(kind), corpus, out_path=tmp_path / "m")
     got, want = step_losses(ddp_run / kind / "m"), step_losses(tmp_path / "m")
     # One metrics line per step: only rank 0 writes files.
-    lines = (ddp_run / kind / "m.metrics.jsonl").read_text().splitlines()
+    lines = (ddp_run / kind / "m.run" / "metrics.jsonl").read_text().splitlines()
     assert sum(1 for line in lines if json.loads(line)["event"] == "step") == single.steps
     assert sorted(got) == sorted(want) == list(range(1, single.steps + 1))
     for step in want:

@@ -37,9 +37,10 @@ def test_stop_then_resume_equals_uninterrupted_run(kind, corpus, tmp_path):
     full = train(config, corpus, out_path=tmp_path / "full")
     with pytest.raises(Cancelled, match="--resume"):
         train(config, corpus, out_path=tmp_path / "cut", should_stop=stop_after(7))
-    state = json.loads((tmp_path / "cut.state.json").read_text())
+    state = json.loads((tmp_path / "cut.run" / "state.json").read_text())
     assert state["meta"]["position"]["step"] == 7
-    assert (tmp_path / "cut.last.safetensors").exists()
+    assert (tmp_path / "cut.run" / "last.safetensors").exists()
+    assert (tmp_path / "cut.safetensors").exists()  # stopped before a validation: still a model
     resumed = train(config, corpus, out_path=tmp_path / "cut", resume=True)
     assert resumed.steps == full.steps
     assert resumed.epochs == full.epochs
@@ -67,7 +68,7 @@ def test_torn_state_is_refused(corpus, tmp_path):
     """A kill between writing the state's tensors and its JSON must not mix two steps."""
     with pytest.raises(Cancelled):
         train(tiny_config("lstm"), corpus, out_path=tmp_path / "m", should_stop=stop_after(3))
-    path = tmp_path / "m.state.json"
+    path = tmp_path / "m.run" / "state.json"
     meta = json.loads(path.read_text())
     meta["meta"]["position"]["step"] = 2
     path.write_text(json.dumps(meta))
@@ -94,7 +95,7 @@ def test_sigkill_mid_run_then_resume_from_the_command_line(tmp_path):
             "--device", "cpu", "--save-every-steps", "5", "-o", str(tmp_path / "run" / "m")]
     proc = subprocess.Popen(_cli(*argv), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    state = tmp_path / "run" / "m.state.json"
+    state = tmp_path / "run" / "m.run" / "state.json"
     deadline = time.monotonic() + 60
     while not state.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)

@@ -33,11 +33,13 @@ def test_loss_falls_and_files_are_written(kind, corpus, tmp_path):
     assert result.steps == len(steps) == steps[-1].step
     assert result.best_val_bits_per_note == min(vals)
     assert 0.0 <= result.padding_fraction < 0.5
-    for name in ("m.safetensors", "m.json", "m.last.safetensors", "m.last.json",
-                 "m.state.safetensors", "m.state.json", "m.metrics.jsonl", "m.loss.png"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    assert (tmp_path / "m.loss.png").read_bytes()[:4] == b"\x89PNG"
-    rows = [json.loads(line) for line in (tmp_path / "m.metrics.jsonl").read_text().splitlines()]
+    # The user's folder holds the model they named; everything else is in one run folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.run", "m.safetensors"]
+    for name in ("last.safetensors", "last.json", "state.safetensors", "state.json",
+                 "metrics.jsonl", "loss.png"):
+        assert (tmp_path / "m.run" / name).stat().st_size > 0, name
+    assert (tmp_path / "m.run" / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    rows = [json.loads(line) for line in (tmp_path / "m.run" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if r["event"] == "step"] == list(range(1, result.steps + 1))
 
 
