@@ -236,7 +236,7 @@ def config_from_dict(kind: str, d: dict[str, Any]) -> ModelConfig:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
-        raise ModelConfigError(f"unknown {kind} config field(s): {_short(', '.join(unknown))}")
+        raise ModelConfigError(f"unknown {kind} config field(s): {', '.join(unknown)[:120]}")
     if "vocab_size" not in d:
         raise ModelConfigError(f"the {kind} config has no vocab_size")
     _check_types(cls, d)

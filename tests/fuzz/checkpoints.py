@@ -19,6 +19,7 @@ weights, or a `CheckpointError` names the file in one line. Failures: ``foreign`
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -94,9 +95,9 @@ def _edit_document(rng: random.Random, document: dict) -> str:
         if action < 0.15 and isinstance(parent, dict):
             del parent[path[-1]]
         elif action < 0.25 and isinstance(parent, dict):
-            parent[f"unknown_{rng.randrange(100)}"] = rng.choice(HOSTILE)
-        else:
-            parent[path[-1]] = rng.choice(HOSTILE)
+            parent[f"unknown_{rng.randrange(100)}"] = copy.deepcopy(rng.choice(HOSTILE))
+        else:  # a copy: the same list placed twice would let a later edit make a cycle
+            parent[path[-1]] = copy.deepcopy(rng.choice(HOSTILE))
     text = json.dumps(doc)  # NaN and Infinity come out as JSON's non-standard literals
     return text.replace('"__DEEP__"', DEEP, 1).replace('"__DIGITS__"', DIGITS, 1)
 
