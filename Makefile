@@ -10,7 +10,7 @@ SYS_PACKAGES := libpulse0 libpulse-mainloop-glib0 libxcb-icccm4 libxcb-keysyms1 
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi pulseaudio pulseaudio-utils fluidsynth timgm6mb-soundfont
 SYS_STAMP := $(VENV)/.system-packages
 
-.PHONY: app test test-fast sysdeps venv bench screenshots clean
+.PHONY: app test test-fast sysdeps venv bench screenshots clean fuzz
 
 app: $(STAMP)
 	$(BIN)/musicgen-gui
@@ -44,6 +44,13 @@ $(STAMP): pyproject.toml | $(SYS_STAMP)
 	@touch $@
 
 sysdeps: $(SYS_STAMP)
+
+# The long fuzz run: FUZZ_INPUTS hostile inputs per format (MIDI, ABC, MusicXML, .mxl, checkpoints),
+# each read in a bounded child process; counts per outcome as JSON lines, and every input that
+# fails kept in tests/fuzz/regressions (replayed by `make test`). Exit status 1 if any failed.
+FUZZ_INPUTS ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --inputs $(FUZZ_INPUTS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done

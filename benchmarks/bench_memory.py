@@ -3,9 +3,9 @@ accept, preparing the corpus, and training with every shipped preset.
 
     .venv/bin/python benchmarks/bench_memory.py [--smoke] [--only SCENARIO,...]
 
-Each scenario runs as its own process; this script polls the process and its children every
-20 ms and reports the peak of their summed proportional set size (PSS: pages shared between a
-process and its forked readers count once) and the highest resident set of any one of them
+Each scenario runs as its own process; this script polls the process and its children (every
+100 ms) and reports the peak of their summed proportional set size (PSS: pages shared between a
+process and its forked readers count once), and the highest resident set of any one of them
 (`VmHWM`, tracked by the kernel, so a short spike between polls still counts). Limits (issue 16):
 1 GB for the app and the CLI, 1.5 GB for training. Prints JSON lines.
 
@@ -13,7 +13,9 @@ Scenarios: ``cli_generate`` / ``app_generate`` (the shipped LSTM and Transformer
 32 bars); ``cli_open`` / ``app_open`` (a 19.5 MB ABC tune book, a MIDI file of 40,000 notes and a
 MusicXML score of 10,000 notes: the largest of each that read within the default budget; then a
 19.5 MB MusicXML score that the budget stops); ``cli_prepare`` / ``app_prepare`` (the folk corpus,
-with the user's parse cache copied in when there is one, else a 1,000-tune folder parsed cold);
+with the user's parse cache copied in when there is one; the app in a data folder of its own, so
+it prepares too) and ``cli_prepare_cold`` (a 1,000-tune folder parsed from scratch in worker
+processes);
 ``train_<kind>_<preset>`` (20 seconds of training on the prepared corpus). ``--smoke`` (seconds;
 the test suite runs it) measures one small case of each kind with tiny models and inputs.
 """
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 APP_LIMIT_MB, TRAIN_LIMIT_MB = 1024, 1536
 _POLL_S = 0.02
+_PSS_EVERY = 5  # smaps_rollup costs a walk of every mapping: PSS each 5th poll, VmHWM always
 
 _APP = """
 import sys, time
@@ -45,27 +48,30 @@ task, args = sys.argv[1], sys.argv[2:]
 win = MainWindow(AppSettings(args[0]), corpus=args[1])
 win.show()
 done = []
-for signal in (win.seed.seed_changed, win.seeds.load_failed, win.models.model_ready,
-               win.generation.generation_finished, win.seeds.corpus_loaded):
-    signal.connect(lambda *a, s=signal: done.append(s))
-def wait(seconds=1800):
+def wait(*signals, seconds=1800):
+    for signal in signals:
+        signal.connect(lambda *a: done.append(a))
     end = time.monotonic() + seconds
     while not done and time.monotonic() < end:
         app.processEvents(); time.sleep(0.005)
     assert done, f"nothing happened in {seconds} s"
-    return done.pop()
+    for signal in signals:
+        signal.disconnect()
+    done.clear()
+failed = [win.generation.generation_failed, win.dialogs.error_shown]
 if task == "generate":
     seed, models, variations, bars = args[2], args[3].split(","), int(args[4]), int(args[5])
-    win.seeds.open_path(seed); wait()
+    win.seeds.open_path(seed); wait(win.seed.seed_changed)
     win.ui.sampling.replace_values(variations=variations, bars=bars, new_seed_each_time=False)
     for model in models:
-        win.models.choose_model(model); wait()
-        win.generation.generate(); wait()
+        win.models.add_checkpoint(model); wait(win.ui.model_panel.model_chosen, *failed)
+        win.generation.generate(); wait(win.generation.generation_finished, *failed)
+        assert win.ui.variations.count() >= variations, win.dialogs.last_error
 elif task == "open":  # each file becomes the seed, or fails with a sentence (the hostile one)
     for path in args[2:]:
-        win.seeds.open_path(path); wait()
+        win.seeds.open_path(path); wait(win.seed.seed_changed, win.seeds.load_failed)
 elif task == "prepare":
-    win.seeds.load_corpus(); wait()
+    win.seeds.load_corpus(); wait(win.seeds.corpus_loaded)
 win.close()
 """
 
@@ -99,17 +105,22 @@ def measure(name: str, cmd: list[str], env: dict[str, str], limit_mb: int, expec
             **extra: object) -> dict:
     """Run `cmd`, polling its process tree; the figures as one JSON-ready row."""
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    peak_pss = peak_hwm = 0
+    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a progress bar would fill it
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                            text=True)
+    peak_pss = peak_hwm = polls = 0
     processes = set()
     while proc.poll() is None:
         pids = _tree(proc.pid)
         processes.update(pids)
-        peak_pss = max(peak_pss, sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
+        if polls % _PSS_EVERY == 0:
+            peak_pss = max(peak_pss, sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
+        polls += 1
         peak_hwm = max([peak_hwm] + [_field_kb(f"/proc/{p}/status", "VmHWM:") for p in pids])
         time.sleep(_POLL_S)
-    stderr = proc.stderr.read() if proc.stderr else ""
+    log.seek(0)
+    stderr = log.read()
+    log.close()
     if proc.returncode != expect_exit:
         raise RuntimeError(f"{name} ended with {proc.returncode}: {stderr[-2000:]}")
     if expect_exit:
@@ -194,7 +205,7 @@ def run(smoke: bool, only: set[str] | None, folder: Path) -> list[dict]:
     models = ["lstm", "transformer"]
     variations, bars = (2, 4) if smoke else (8, 32)
     if smoke:
-        models = [str(_tiny_model(folder, env, kind)) for kind in ("lstm", "transformer")]
+        models = [str(_tiny_model(folder, env, "lstm"))]
     files = [_abc_book(folder / "book.abc", 0.05 if smoke else 19.5),
              _midi(folder / "notes.mid", 200 if smoke else 40_000),
              _musicxml(folder / "score.musicxml", 50 if smoke else 2_500)]
@@ -225,11 +236,15 @@ def run(smoke: bool, only: set[str] | None, folder: Path) -> list[dict]:
                                      files=len(files) + 1)],
         "cli_prepare": lambda: [measure("cli_prepare", cli + ["prepare", "--corpus", corpus], env,
                                         APP_LIMIT_MB, corpus=Path(corpus).name, warm_cache=warm)],
-        "app_prepare": lambda: [measure("app_prepare", app + ["prepare", settings, corpus], env,
+        "app_prepare": lambda: [measure("app_prepare", app + ["prepare", settings, corpus],
+                                        {**env, "MUSICGEN_DATA_DIR": str(folder / "app-data")},
                                         APP_LIMIT_MB, corpus=Path(corpus).name, warm_cache=warm)],
+        "cli_prepare_cold": lambda: [] if smoke else [measure(
+            "cli_prepare_cold", cli + ["prepare", "--corpus", str(_folder_corpus(
+                folder / "cold-corpus", 1_000))], env, APP_LIMIT_MB, tunes=1_000)],
     }
     presets = ["tiny"] if smoke else ["tiny", "small", "cpu", "gpu"]
-    for kind in ("lstm", "transformer"):
+    for kind in ("lstm",) if smoke else ("lstm", "transformer"):
         for preset in presets:
             budget = ["--epochs", "1"] if smoke else ["--minutes", "0.34"]
             scenarios[f"train_{kind}_{preset}"] = (lambda k=kind, p=preset, b=budget: [measure(

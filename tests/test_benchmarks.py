@@ -178,6 +178,16 @@ def check_shape(lines: list[dict]) -> None:
         assert (row["attention_ms_median"] is None) == (kind == "lstm")
 
 
+def check_memory(lines: list[dict]) -> None:
+    rows, summary = lines[:-1], lines[-1]
+    kinds = {r["scenario"].split("_")[0] + "_" + r["scenario"].split("_")[1] for r in rows}
+    assert {"cli_generate", "app_generate", "cli_open", "app_open", "cli_prepare", "app_prepare",
+            "train_lstm"} <= kinds, kinds
+    assert all(positive(r["peak_pss_mb"]) and positive(r["peak_process_rss_mb"])
+               and r["limit_mb"] in (1024, 1536) for r in rows)
+    assert summary["bench"] == "memory_summary" and summary["scenarios"] == len(rows)
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
     "bench_engine": check_engine,
     "bench_app": check_app,
@@ -186,6 +196,7 @@ BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
     "bench_finetune": check_finetune,
     "bench_generate": check_generate,
     "bench_key_handling": check_key_handling,
+    "bench_memory": check_memory,
     "bench_model_speed": check_model_speed,
     "bench_shape": check_shape,
     "bench_train": check_train,

@@ -47,6 +47,10 @@ def check_abc_numbers(text: str, name: str) -> None:
     fields += [(m.group(1), m.group(2)) for m in _INLINE.finditer(text)]
     for field, value in fields:
         value = value.split("%", 1)[0].strip()
+        if field == "M" and any(len(n) > 3 or int(n) > MAX_METER_NUMERATOR
+                                for n in re.findall(r"\d+", value)):
+            raise SeedError(f"Cannot read {name}: the meter M:{value[:20]} has more beats than "
+                            f"a bar can hold (at most {MAX_METER_NUMERATOR}).")
         ratio = _RATIO.match(value)
         if ratio is None:
             continue  # "C", "C|", "none" or text music21 rejects on its own

@@ -187,7 +187,8 @@ def _read_midi_bytes(
     extras = dict(t.split(": ", 1) for t in scan.texts if ": " in t)
     key = _key(scan, extras.pop("key", None), notes, line.name)
     title = extras.pop("title", None) or scan.title or fallback_title
-    tempo = reader_tempo(60_000_000 / scan.tempo_us if scan.tempo_us else None, report)
+    tempo = reader_tempo(None if scan.tempo_us is None else
+                         60_000_000 / scan.tempo_us if scan.tempo_us > 0 else 0.0, report)
     melody = Melody.from_notes(notes, meter=meter, key=key, tempo_bpm=tempo, title=title,
                                pickup_ticks=pickup, metadata=tuple(extras.items()))
     return melody, report.build()

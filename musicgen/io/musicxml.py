@@ -18,7 +18,8 @@ from musicgen.errors import SeedError, WriteError
 from musicgen.melody import TICKS_PER_QUARTER, Melody
 from musicgen.io.bounded import run_bounded, warm_imports
 from musicgen.io.keysig import key_sharps, spell
-from musicgen.io.safety import check_xml_safe, error_detail, extract_mxl_score
+from musicgen.io.safety import (check_musicxml_numbers, check_xml_safe, error_detail,
+                                extract_mxl_score)
 from musicgen.io.types import ReadReport, ReportBuilder
 
 __all__ = ["read_musicxml_bytes", "melody_to_score", "melody_to_musicxml_bytes"]
@@ -45,6 +46,7 @@ def _read_musicxml_bytes(
 ) -> tuple[Melody, ReadReport]:
     xml = extract_mxl_score(data, name) if compressed else data
     root = check_xml_safe(xml, name)
+    check_musicxml_numbers(root, name)
     from musicgen.io.m21_convert import score_to_melody
 
     score = _m21_parse(root, name)

@@ -28,6 +28,7 @@ __all__ = [
     "TEMPO_RANGE_BPM",
     "reader_tempo",
     "error_detail",
+    "check_musicxml_numbers",
     "read_input_bytes",
     "check_xml_safe",
     "extract_mxl_score",
@@ -129,6 +130,28 @@ def check_xml_safe(data: bytes, name: str):  # -> xml.etree.ElementTree.Element
         raise SeedError(f"Cannot read {name}: the XML declares an unknown text encoding.") from exc
     except (ValueError, RecursionError) as exc:  # undecodable text; absurd nesting
         raise SeedError(f"Cannot read {name}: malformed XML ({error_detail(exc, 'undecodable text')}).") from exc
+
+
+def check_musicxml_numbers(root: Any, name: str) -> None:
+    """Refuse a <time> with more than MAX_METER_NUMERATOR beats or a beat type over 64, and a key
+    of more than 14 sharps or flats: music21 builds a node per beat subdivision of a time
+    signature, and walks the circle of fifths once per sharp, so the fuzzer's
+    <beats>4294967296</beats> ran it out of memory and <fifths>999999999999</fifths> ran for
+    hours (the read budget would stop both; this says why, at once)."""
+    for fifths in root.iter("fifths"):
+        text = (fifths.text or "").strip()
+        if not re.fullmatch(r"[+-]?\d{1,3}", text or "0") or abs(int(text or "0")) > 14:
+            raise SeedError(f"Cannot read {name}: the key signature has {text[:20]} sharps or "
+                            "flats, more than any key has.")
+    for time_element in root.iter("time"):
+        for tag, limit in (("beats", MAX_METER_NUMERATOR), ("beat-type", 64)):
+            for element in time_element.iter(tag):
+                numbers = re.findall(r"\d+", element.text or "")
+                if any(len(n) > 4 for n in numbers) or sum(int(n) for n in numbers if
+                                                           len(n) <= 4) > limit:
+                    raise SeedError(f"Cannot read {name}: the time signature has {tag} "
+                                    f"{(element.text or '').strip()[:20]}, more than a bar can "
+                                    f"hold (at most {limit}).")
 
 
 def error_detail(exc: BaseException, fallback: str = "no further detail") -> str:

@@ -78,7 +78,7 @@ def zip_mxl(xml: bytes, member: str = "score.musicxml", container: bool = True) 
 @functools.lru_cache(maxsize=None)
 def seed_files(fmt: str) -> tuple[bytes, ...]:
     """The valid seeds of one format."""
-    from tests.support import KESH_ABC, MUSICXML, TUNE_BOOK_ABC
+    from tests.support import KESH_ABC, TUNE_BOOK_ABC
 
     if fmt == "abc":
         return (KESH_ABC.encode(), TUNE_BOOK_ABC.encode(), FEATURE_ABC.encode(),
