@@ -114,21 +114,115 @@ def _folder_of(paths: Sequence[str]) -> Path:
 def run_fine_tune(plan_fields: dict[str, Any], relay: TrainRelay, resume: bool = False,
                   corpus: Any = None, *, on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Any:
-    """Fine-tune (or resume) in the worker, relaying events; the `FineTuneResult`. ``corpus``:
-    the tunes `read_tunes` loaded for the report (None: load them again, as a resume does)."""
+    """Fine-tune (or resume) in a training process of its own, relaying its events; the
+    `FineTuneResult`. ``corpus``: the tunes `read_tunes` loaded for the report (None: load them
+    again, as a resume does).
+
+    Training runs in a child process, not on the worker thread: a torch training step holds the
+    interpreter lock for tens of milliseconds at a time (the optimizer, the loop's bookkeeping,
+    the copy checks' sampling), which stalled the window by up to 100 ms when it ran in the app's
+    own process. The worker thread only waits on the child's pipe. Stopping asks the child to stop
+    at its next step (it saves the best model and the run, then raises `Cancelled`, re-raised
+    here); a child whose app died stops the same way (it watches its parent)."""
+    import multiprocessing
+
+    from musicgen.errors import TrainingError as TrainError
+
+    context = multiprocessing.get_context("spawn")  # never fork a process with Qt's threads
+    ours, theirs = context.Pipe(duplex=False)
+    stop = context.Event()
+    child = context.Process(target=_train_in_child, name="musicgen fine-tune",
+                            args=(plan_fields, resume, corpus, theirs, stop, os.getpid()))
+    child.start()
+    theirs.close()
+    try:
+        while True:
+            if should_stop is not None and should_stop():
+                stop.set()
+            if not ours.poll(0.05):
+                if child.is_alive():
+                    continue
+                if not ours.poll(0):
+                    break
+            try:
+                kind, payload = ours.recv()
+            except EOFError:
+                break
+            if kind == "event":
+                relay.on_train_event(payload)
+            elif kind == "copy":
+                relay.on_copy_check(payload)
+            elif kind == "progress" and on_progress is not None:
+                on_progress(*payload)
+            elif kind == "result":
+                return payload
+            elif kind == "error":
+                raise payload
+        child.join(5)
+        raise TrainError(f"the training process ended unexpectedly (exit status {child.exitcode}); "
+                         "resume the run to continue from its last save")
+    finally:
+        if child.is_alive():
+            stop.set()
+            child.join(120)  # it saves the best model and the run folder, then ends
+        if child.is_alive():
+            child.kill()
+            child.join()
+        ours.close()
+
+
+def _train_in_child(plan_fields: dict[str, Any], resume: bool, corpus: Any, pipe: Any,
+                    stop: Any, parent_pid: int) -> None:
+    """The training process: fine-tune, sending events, copy checks and the outcome down `pipe`."""
     import gc
 
-    import musicgen.train.loop  # noqa: F401 - torch and the loop, before freezing
-    from musicgen.train.finetune import FineTunePlan, fine_tune
+    def send(kind: str, payload: Any) -> None:
+        try:
+            pipe.send((kind, payload))
+        except (BrokenPipeError, OSError):
+            stop.set()  # the app is gone: stop at the next step, saving what is best so far
 
-    _leave_a_core_for_the_window()
-    _return_freed_memory()
-    gc.freeze()  # torch's import leaves ~10^6 objects a full collection would walk (~80 ms)
-    plan = FineTunePlan(**plan_fields)
-    return fine_tune(plan, resume=resume, on_progress=on_progress, should_stop=should_stop,
-                     callbacks=[relay.on_train_event], on_copy_check=relay.on_copy_check,
-                     plot=False,  # the dialog plots live; matplotlib's import would stall it
-                     corpus=corpus)
+    def should_stop() -> bool:
+        return stop.is_set() or os.getppid() != parent_pid
+
+    try:
+        import musicgen.train.loop  # noqa: F401 - torch and the loop, before freezing
+        from musicgen.train.finetune import FineTunePlan, fine_tune
+        from musicgen.train.memory import return_freed_memory
+
+        _leave_a_core_for_the_window()
+        return_freed_memory()
+        gc.freeze()  # torch's import leaves ~10^6 objects a full collection would walk (~80 ms)
+        plan = FineTunePlan(**plan_fields)
+        result = fine_tune(plan, resume=resume, should_stop=should_stop,
+                           on_progress=lambda done, total, message="": send(
+                               "progress", (done, total, message)),
+                           callbacks=[lambda progress: send("event", progress)],
+                           on_copy_check=lambda check: send("copy", check),
+                           plot=False,  # the dialog plots live
+                           corpus=corpus)
+        send("result", result)
+    except BaseException as exc:  # noqa: BLE001 - every outcome goes back to the app as words
+        send("error", _picklable(exc))
+    finally:
+        pipe.close()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """`exc` if it crosses a pipe intact, else a `TrainError` saying what it was."""
+    import pickle
+
+    from musicgen.errors import MusicGenError, TrainingError as TrainError
+
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+        if type(copy) is type(exc) and str(copy) == str(exc):
+            return exc
+    except Exception:  # noqa: BLE001 - an exception that cannot be pickled is described instead
+        pass
+    if isinstance(exc, MusicGenError):
+        return TrainError(str(exc))
+    return TrainError(f"training failed ({type(exc).__name__}: {exc})")
 
 
 def stopped_runs(*, on_progress: ProgressFn | None = None,
@@ -137,19 +231,6 @@ def stopped_runs(*, on_progress: ProgressFn | None = None,
     from musicgen.train.finetune import unfinished_runs
 
     return unfinished_runs()
-
-
-def _return_freed_memory() -> None:
-    """glibc serves blocks below its mmap threshold from the heap and raises that threshold each
-    time a large block is freed, so a run's activation tensors of varying size pile up there and
-    stay (25 Transformer steps: 908 MB peak; with a fixed 64 KiB threshold, 654 MB). A fixed
-    threshold gives every large block back when it is freed. glibc only; elsewhere nothing."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-3, 64 * 1024)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def _leave_a_core_for_the_window() -> None:

@@ -108,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
             model_config(config.model, VOCAB.size, config.preset, **config.overrides)
     except MusicGenError as exc:
         raise UsageError(str(exc)) from exc
+    from musicgen.train.memory import return_freed_memory
+
+    return_freed_memory()  # activations of varying size otherwise pile up on the heap
     main_rank = os.environ.get("RANK", "0") == "0"
     corpus = load_corpus(args.corpus, split_version=args.split_version)
     # tqdm's own clock and rate would count steps of a schedule whose length a minutes budget

@@ -11,6 +11,7 @@ API map (the package imports its modules on first use, so ``musicgen.train.confi
   run_folder  where a run keeps its files: the model named, its card, one ``<name>.run`` folder
   guard    guarded fine-tuning: the hold-out, the tune-count floor, the copy guard (torch-free)
   finetune fine_tune(plan): a user's tunes -> a model in the library with its card (the app's call)
+  memory   return_freed_memory: glibc gives freed activation memory back (CLI and app)
   card     the model card of a fine-tune (Markdown beside the checkpoint, summary in its JSON)
 """
 
