@@ -115,8 +115,9 @@ def run_fine_tune(plan_fields: dict[str, Any], relay: TrainRelay, resume: bool =
                   corpus: Any = None, *, on_progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Any:
     """Fine-tune (or resume) in a training process of its own, relaying its events; the
-    `FineTuneResult`. ``corpus``: the tunes `read_tunes` loaded for the report (None: load them
-    again, as a resume does).
+    `FineTuneResult`. ``corpus`` (the tunes `read_tunes` loaded for the report) is not sent to
+    the child: pickling a few hundred tunes holds the interpreter lock for tens of milliseconds,
+    while the child reads the same prepared corpus from its cache at no cost to the window.
 
     Training runs in a child process, not on the worker thread: a torch training step holds the
     interpreter lock for tens of milliseconds at a time (the optimizer, the loop's bookkeeping,
@@ -132,7 +133,7 @@ def run_fine_tune(plan_fields: dict[str, Any], relay: TrainRelay, resume: bool =
     ours, theirs = context.Pipe(duplex=False)
     stop = context.Event()
     child = context.Process(target=_train_in_child, name="musicgen fine-tune",
-                            args=(plan_fields, resume, corpus, theirs, stop, os.getpid()))
+                            args=(plan_fields, resume, theirs, stop, os.getpid()))
     child.start()
     theirs.close()
     try:
@@ -171,8 +172,8 @@ def run_fine_tune(plan_fields: dict[str, Any], relay: TrainRelay, resume: bool =
         ours.close()
 
 
-def _train_in_child(plan_fields: dict[str, Any], resume: bool, corpus: Any, pipe: Any,
-                    stop: Any, parent_pid: int) -> None:
+def _train_in_child(plan_fields: dict[str, Any], resume: bool, pipe: Any, stop: Any,
+                    parent_pid: int) -> None:
     """The training process: fine-tune, sending events, copy checks and the outcome down `pipe`."""
     import gc
 
@@ -199,8 +200,7 @@ def _train_in_child(plan_fields: dict[str, Any], resume: bool, corpus: Any, pipe
                                "progress", (done, total, message)),
                            callbacks=[lambda progress: send("event", progress)],
                            on_copy_check=lambda check: send("copy", check),
-                           plot=False,  # the dialog plots live
-                           corpus=corpus)
+                           plot=False)  # the dialog plots live
         send("result", result)
     except BaseException as exc:  # noqa: BLE001 - every outcome goes back to the app as words
         send("error", _picklable(exc))
