@@ -92,7 +92,8 @@ def test_stop_then_resume_in_a_new_window(qtbot, models_window, tmp_path):
     choose(dialog, "lstm-tiny", "stopped-run", passes=6)
     with qtbot.waitSignal(win.training.running_changed, timeout=10000):
         dialog.train_button.click()
-    with qtbot.waitSignal(win.training._relay.train_event, timeout=60000,
+    # the training process starts, imports torch and measures the base model first
+    with qtbot.waitSignal(win.training._relay.train_event, timeout=180000,
                           check_params_cb=lambda p: p.event == "step"):
         pass
     with qtbot.waitSignal(win.training.model_saved, timeout=60000) as saved:
@@ -198,7 +199,8 @@ def test_closing_the_window_mid_training_leaves_a_loadable_model(qtbot, models_w
     win = models_window
     dialog, _ = open_tunes(qtbot, win, write_abc_corpus(tmp_path / "tunes", 30))
     choose(dialog, "lstm-tiny", "interrupted")  # a 30-minute budget: far from done
-    with qtbot.waitSignal(win.training._relay.train_event, timeout=60000,
+    # the training process starts, imports torch and measures the base model first
+    with qtbot.waitSignal(win.training._relay.train_event, timeout=180000,
                           check_params_cb=lambda p: p.event == "step"):
         dialog.train_button.click()
     asked = []
