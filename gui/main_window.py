@@ -110,8 +110,9 @@ class MainWindow(QMainWindow):
         self.status.stop_clicked.connect(self.generation.stop)
         self.seed.seed_changed.connect(transport.show)
         seeds.tempo_found.connect(transport.set_tempo)
-        ui.variations.variation_selected.connect(
-            lambda row: transport.show(ui.variations.melodies[row]))
+        ui.variations.variation_selected.connect(  # a set's variations share the roll's rows
+            lambda row: transport.show(ui.variations.melodies[row],
+                                       ui.variations.pitch_range_of(row)))
         # the model that made them: the chooser may have moved on while they were generated
         self.generation.generation_finished.connect(
             lambda melodies: self.recall.remember(melodies, self.generation.model_in_use))

@@ -45,10 +45,11 @@ class TransportControl(QObject):
         """The melody in the piano roll (what Play plays)."""
         return self._roll.melody
 
-    def show(self, melody: Melody | None) -> None:
-        """Show a melody in the piano roll (stops what was playing)."""
+    def show(self, melody: Melody | None, pitch_range: tuple[int, int] | None = None) -> None:
+        """Show a melody in the piano roll (stops what was playing); ``pitch_range`` fixes the
+        roll's rows (a set's range, so its variations line up)."""
         self.playback.stop()
-        self._roll.set_melody(melody)
+        self._roll.set_melody(melody, pitch_range)
 
     def toggle(self) -> None:
         """Play the shown melody, or stop."""
