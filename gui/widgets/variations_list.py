@@ -77,6 +77,7 @@ class VariationsList(QListWidget):
 
     variation_selected = Signal(int)
     variations_reset = Signal()  # the list was emptied or replaced: rows mean new melodies
+    variation_edited = Signal(int)  # a row's melody was replaced by its edit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +132,7 @@ class VariationsList(QListWidget):
             return
         self._melodies[row] = melody
         self._describe(self.item(row), melody)
+        self.variation_edited.emit(row)
         if self.currentRow() == row:
             self.variation_selected.emit(row)
         else:
