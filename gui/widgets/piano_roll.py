@@ -25,6 +25,7 @@ SEED_COLOUR = QColor("#3a78c9")
 CONTINUATION_COLOUR = QColor("#e07b2a")
 _PLAYHEAD = QColor("#d62828")
 _GUTTER_PX = 40
+_RIGHT_PX = 24  # room after the last note
 _TOP_PX = 18
 _FORM_LINE = QColor("#7a4fb0")  # part labels of a whole tune
 _MIN_ROW_PX = 7
@@ -162,7 +163,7 @@ class PianoRollView(QScrollArea):
         if span is None:
             return
         start, end = span
-        usable = self.viewport().width() - _GUTTER_PX - 12
+        usable = self.viewport().width() - _GUTTER_PX - _RIGHT_PX
         if usable > 100 and (end - start) * self.px_per_tick > usable:
             self.set_zoom(max(_ZOOM_LIMITS[0], usable / (end - start)))
         self.horizontalScrollBar().setValue(max(0, int(self.tick_to_x(start)) - _GUTTER_PX))
@@ -280,7 +281,7 @@ class PianoRollView(QScrollArea):
         """The zoom at which the whole melody fits the view (None without a melody)."""
         if self.melody is None or not self.melody.duration_ticks:
             return None
-        usable = max(100, self.viewport().width() - _GUTTER_PX - 12)
+        usable = max(100, self.viewport().width() - _GUTTER_PX - _RIGHT_PX - 1)
         return min(usable / self.melody.duration_ticks, _ZOOM_LIMITS[1])
 
     def set_zoom(self, px_per_tick: float) -> None:
@@ -305,7 +306,7 @@ class PianoRollView(QScrollArea):
     # --- geometry -----------------------------------------------------------------------------
     def content_width(self) -> int:
         ticks = self.melody.duration_ticks if self.melody else 0
-        return int(_GUTTER_PX + ticks * self.px_per_tick + 24)
+        return int(_GUTTER_PX + ticks * self.px_per_tick + _RIGHT_PX)
 
     def _relayout(self) -> None:
         height = max(self.viewport().height(), _TOP_PX + (self._high - self._low + 1) * _MIN_ROW_PX)
