@@ -224,3 +224,35 @@ def test_export_dialog_builds_a_request(qtbot, tmp_path, all_variations):
     assert request.all_variations == all_variations
     expected = tmp_path if all_variations else tmp_path / "the-kesh-continuation.abc"
     assert request.path == str(expected)
+
+
+def test_model_panel_never_sets_figures_on_other_tunes_side_by_side(qtbot):
+    """The shipped LSTM's 2.75 on the folk test split beside a fine-tune's 2.06 on 16 of the
+    user's tunes looked like the fine-tune was better: each figure says its tunes, and only
+    figures on the same tunes are named as comparable."""
+    from pathlib import Path
+
+    from gui.widgets.model_panel import ModelPanel
+    from musicgen.library import ModelInfo
+
+    folk = "the folk test split"
+    cards = [ModelInfo("lstm-folk", Path("/c/lstm-folk.safetensors"), "lstm", 3_000_000, "folk",
+                       2.75, folk),
+             ModelInfo("transformer-folk", Path("/c/transformer-folk.safetensors"), "transformer",
+                       3_100_000, "folk", 2.61, folk),
+             ModelInfo("my-reels", Path("/m/my-reels.safetensors"), "lstm", 3_000_000, "my reels",
+                       2.06, "16 of your own tunes held out (my reels)", bits_before=2.90,
+                       base="lstm-folk", user=True)]
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.set_models(cards, selected="lstm-folk")
+    text = panel.card_label.text()
+    assert "2.75" in text and "on the folk test split" in text
+    assert "Compares with transformer-folk (2.61): the same tunes." in text
+    assert "Not comparable with my-reels: measured on other tunes." in text
+    assert "2.06" not in text  # the fine-tune's figure is not set beside this one
+    panel.set_models(cards, selected="my-reels")
+    text = panel.card_label.text()
+    assert "2.06" in text and "on 16 of your own tunes held out (my reels)" in text
+    assert "lstm-folk on the same tunes: 2.90" in text  # the comparable pair: before and after
+    assert "Not comparable with lstm-folk, transformer-folk" in text and "2.75" not in text
