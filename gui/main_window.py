@@ -23,6 +23,7 @@ from gui.focus_control import FocusControl
 from gui.focus_tasks import ModelRecall
 from gui.generation_control import GenerationControl
 from gui.generation_tasks import GeneratorCache
+from gui.help_control import HelpControl
 from gui.layout import build_layout
 from gui.library_control import LibraryControl
 from gui.model_control import ModelControl
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
                                       set_tempo=self.transport.set_tempo, status=self.status,
                                       settings=self.settings, parent=self)
         self.session.save_on(self.generation.generation_finished)
+        self.help = HelpControl(a.help_shortcuts, a.help_getting_started, a.help_about, a.all(),
+                                models=lambda: ui.model_panel.cards, dialog_parent=self)
         self.library = LibraryControl(ui.model_panel, busy_name=lambda: self.training.training_name,
                                       status=self.status, settings=self.settings,
                                       dialogs=self.dialogs, parent=self)
@@ -109,7 +112,7 @@ class MainWindow(QMainWindow):
         ui.export_button.clicked.connect(self.export.open_dialog)
         a.quit.triggered.connect(self.close)
         a.play.triggered.connect(transport.toggle)
-        a.refresh_midi_ports.triggered.connect(self.playback.refresh_midi_ports)
+        a.refresh_midi_ports.triggered.connect(transport.find_midi_ports)
         a.zoom_in.triggered.connect(ui.roll.zoom_in)
         a.zoom_out.triggered.connect(ui.roll.zoom_out)
         a.zoom_fit.triggered.connect(ui.roll.zoom_to_fit)

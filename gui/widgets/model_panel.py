@@ -167,6 +167,11 @@ class ModelPanel(QGroupBox):
         self._select(index)
         self.model_chosen.emit(path)
 
+    @property
+    def cards(self) -> list[Any]:
+        """The model cards listed (the user's checkpoints picked by path included)."""
+        return list(self._cards)
+
     def current_model(self) -> str | None:
         """The name or checkpoint path to load, None when there is no model."""
         return self._keys[self._current] if 0 <= self._current < len(self._keys) else None

@@ -34,6 +34,8 @@ def describe_settings(melody: Melody) -> str:
         value = meta.get(key)
         if value in (None, ""):
             continue
+        if key == "top_p" and str(value) in ("1", "1.0"):
+            continue  # 1.0 is no nucleus at all: nothing to say
         if key == "key_lock":
             if str(value).lower() in ("true", "1"):
                 parts.append("key lock")
@@ -82,6 +84,9 @@ class VariationsList(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlternatingRowColors(True)
+        self.setWordWrap(True)  # a narrow column wraps a row's settings instead of cutting them
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.currentRowChanged.connect(self._on_row)
         self._melodies: list[Melody] = []
         self._set_of_row: list[int] = []  # the set (0 first) each row belongs to
