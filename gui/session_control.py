@@ -2,8 +2,8 @@
 
 Chosen over asking "save before quitting?": a question at every quit interrupts, and a wrong click
 on it still loses the work; a restored session loses nothing, whether the window was closed on
-purpose, by Ctrl+Q in the wrong window, or by a crash (the session is saved after every Generate,
-edit and seed change, not only at closing). Exporting stays the way to keep music for good.
+purpose, by Ctrl+Q in the wrong window, or by a crash (the session is saved a moment after every
+Generate, edit and seed change, not only at closing). Exporting stays the way to keep music for good.
 
 At start-up (`restore`), the session saved last comes back: the seed (trimmed as it was, with its
 file name), every set of variations with their edits, the row selected and the tempo. A seed
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from gui.seed_state import SeedState
 from gui.session_store import Session, load_session, save_session
@@ -27,7 +27,9 @@ from gui.widgets.variations_list import VariationsList
 from musicgen.errors import MusicGenError
 from musicgen.melody import Melody
 
-__all__ = ["SessionControl"]
+__all__ = ["SAVE_DELAY_MS", "SessionControl"]
+
+SAVE_DELAY_MS = 300
 
 
 class SessionControl(QObject):
@@ -47,13 +49,28 @@ class SessionControl(QObject):
         self._status, self._settings = status, settings
         self._restoring = False
         self.last_error = ""
-        variations.variation_edited.connect(lambda _row: self.save())
-        seed.seed_changed.connect(lambda _melody: self.save())
+        # Changes are saved a moment later, once: a trim dragged over ten values writes once, and
+        # the write (with its fsync) never runs inside the handler of the change itself.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer.timeout.connect(self.save)
+        variations.variation_edited.connect(lambda _row: self.save_soon())
+        seed.seed_changed.connect(lambda _melody: self.save_soon())
+
+    @property
+    def pending(self) -> bool:
+        """Whether a change waits to be saved."""
+        return self._timer.isActive()
 
     def save_on(self, *signals: SignalInstance) -> None:
-        """Save whenever one of these fires (e.g. a generation finished)."""
+        """Save (soon) whenever one of these fires (e.g. a generation finished)."""
         for signal in signals:
-            signal.connect(lambda *_args: self.save())
+            signal.connect(lambda *_args: self.save_soon())
+
+    def save_soon(self) -> None:
+        if not self._restoring:
+            self._timer.start()
 
     def current(self) -> Session:
         return Session(seed=self._seed.melody, seed_full=self._seed.full,
@@ -63,6 +80,7 @@ class SessionControl(QObject):
     def save(self) -> bool:
         """Write the session (atomically); a failure is said in the status line, never raised:
         the previous session file stays as it was."""
+        self._timer.stop()
         if self._restoring or self._seed.melody is None:
             return False
         try:

@@ -88,4 +88,5 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
     assert continuation and pitches == mine + continuation
     assert back.duration_ticks == chosen.duration_ticks
     meta = dict(back.metadata)
-    assert meta.get("temperature") == "1.3" and meta.get("rng_seed") == "2024", meta
+    assert meta.get("temperature") == "1.3" and meta.get("rng_seed") == "2025", meta  # its own
+    assert meta.get("set_rng_seed") == "2024"

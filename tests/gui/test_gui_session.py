@@ -92,6 +92,7 @@ def test_a_session_cut_short_never_replaces_the_last_good_one(qtbot, models_wind
     select_model(win, "lstm")
     win.ui.sampling.replace_values(variations=2, bars=2, new_seed_each_time=False, rng_seed=1)
     generate_and_wait(qtbot, win)
+    qtbot.waitUntil(lambda: not win.session.pending)
     path = win.settings.session_path
     good = path.read_bytes()
     assert len(json.loads(good)["sets"][0]) == 2
@@ -101,6 +102,7 @@ def test_a_session_cut_short_never_replaces_the_last_good_one(qtbot, models_wind
     try:
         win.ui.sampling.replace_values(variations=4, bars=4)  # a longer session
         generate_and_wait(qtbot, win)
+        qtbot.waitUntil(lambda: not win.session.pending)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
         signal.signal(signal.SIGXFSZ, old_handler)
