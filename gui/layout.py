@@ -181,7 +181,7 @@ def build_layout(window: QMainWindow, actions: Actions) -> MainWindowUi:
     split.setStretchFactor(0, 0)
     split.setStretchFactor(1, 1)
     split.setStretchFactor(2, 0)
-    split.setSizes([250, 720, 330])
+    split.setSizes([300, 720, 330])
     window.setCentralWidget(split)
 
     toolbar = QToolBar("Main")
