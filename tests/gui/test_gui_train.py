@@ -79,6 +79,7 @@ def test_fine_tune_from_the_dialog_then_pick_and_generate(qtbot, models_window, 
     assert files == ["my-reels.json", "my-reels.md", "my-reels.run", "my-reels.safetensors"]
     card_text = Path(path).with_suffix(".md").read_text()
     assert "held-out tunes" in card_text and "lstm-tiny (before)" in card_text
+    assert "do not compare with figures measured on other tunes" in card_text
     panel = win.ui.model_panel
     panel._on_activated(picker_names(win).index("my-reels"))
     assert "lstm-tiny on the same tunes:" in panel.card_label.text()
