@@ -62,3 +62,4 @@ clean:
 # the size of a small laptop screen, under a virtual X server. Uses the shipped checkpoints.
 screenshots: $(STAMP) $(SYS_STAMP)
 	xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python scripts/screenshots.py
+	xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python scripts/screenshots_sizes.py

@@ -50,6 +50,10 @@ class Actions:
             ("roll", "Piano &roll only", "Show the piano roll only"),
             ("score", "S&core only", "Show the staff notation only"),
             ("both", "Roll &and score", "Show the piano roll and the staff notation"))}
+        self.help_shortcuts = make("&Keyboard shortcuts", None, "Every shortcut and mouse gesture")
+        self.help_getting_started = make("&Getting started", "F1",
+                                         "How to continue a melody, step by step")
+        self.help_about = make("&About musicgen", None, "Version, models shipped and licences")
         self.view_group = QActionGroup(parent)
         for action in self.view_modes.values():
             self.view_group.addAction(action)
@@ -86,3 +90,11 @@ class Actions:
         edit_menu = bar.addMenu("&Edit")
         for action in (self.undo, self.redo, self.regenerate):
             edit_menu.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        for action in (self.help_getting_started, self.help_shortcuts, self.help_about):
+            help_menu.addAction(action)
+
+    def all(self) -> list[QAction]:
+        """Every action declared here, in declaration order (the shortcut list reads them)."""
+        return [value for value in vars(self).values() if isinstance(value, QAction)] + \
+            list(self.view_modes.values())

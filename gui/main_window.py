@@ -4,7 +4,8 @@ Composition and wiring only, no pass-throughs: seeds are `gui.seed_control` (ove
 `gui.seed_state.SeedState`), the model chooser `gui.model_control`, Generate and the variations
 `gui.generation_control`, export `gui.export_control`, the piano roll and playback
 `gui.transport_control`, the score view and the ABC pane `gui.score_control`, the note in focus
-`gui.focus_control`, edits of a variation `gui.shape_control`; the status line, progress bar and
+`gui.focus_control`, edits of a variation `gui.shape_control`, the session restored at the next
+start `gui.session_control`; the status line, progress bar and
 Stop button are `gui.status`. Every
 dialog is in `gui.dialogs`, every action in `gui.actions`, every settings key in `gui.settings`.
 Nothing here imports torch or music21: they load on the worker thread when first needed.
@@ -22,6 +23,7 @@ from gui.focus_control import FocusControl
 from gui.focus_tasks import ModelRecall
 from gui.generation_control import GenerationControl
 from gui.generation_tasks import GeneratorCache
+from gui.help_control import HelpControl
 from gui.layout import build_layout
 from gui.library_control import LibraryControl
 from gui.model_control import ModelControl
@@ -29,6 +31,7 @@ from gui.playback_control import PlaybackController
 from gui.score_control import ScoreControl
 from gui.seed_control import SeedControl
 from gui.seed_state import SeedState
+from gui.session_control import SessionControl
 from gui.settings import AppSettings
 from gui.shape_control import ShapeControl
 from gui.status import StatusArea
@@ -89,6 +92,13 @@ class MainWindow(QMainWindow):
                                   self.recall, generators, worker=self.worker, status=self.status,
                                   dialogs=self.dialogs, parent=self)
         self.training = TrainControl(dialog_parent=self, **common)
+        self.session = SessionControl(self.seed, ui.variations, use_seed=self.seeds.use,
+                                      tempo=lambda: ui.transport.tempo_bpm,
+                                      set_tempo=self.transport.set_tempo, status=self.status,
+                                      settings=self.settings, parent=self)
+        self.session.save_on(self.generation.generation_finished)
+        self.help = HelpControl(a.help_shortcuts, a.help_getting_started, a.help_about, a.all(),
+                                models=lambda: ui.model_panel.cards, dialog_parent=self)
         self.library = LibraryControl(ui.model_panel, busy_name=lambda: self.training.training_name,
                                       status=self.status, settings=self.settings,
                                       dialogs=self.dialogs, parent=self)
@@ -102,7 +112,7 @@ class MainWindow(QMainWindow):
         ui.export_button.clicked.connect(self.export.open_dialog)
         a.quit.triggered.connect(self.close)
         a.play.triggered.connect(transport.toggle)
-        a.refresh_midi_ports.triggered.connect(self.playback.refresh_midi_ports)
+        a.refresh_midi_ports.triggered.connect(transport.find_midi_ports)
         a.zoom_in.triggered.connect(ui.roll.zoom_in)
         a.zoom_out.triggered.connect(ui.roll.zoom_out)
         a.zoom_fit.triggered.connect(ui.roll.zoom_to_fit)
@@ -110,8 +120,9 @@ class MainWindow(QMainWindow):
         self.status.stop_clicked.connect(self.generation.stop)
         self.seed.seed_changed.connect(transport.show)
         seeds.tempo_found.connect(transport.set_tempo)
-        ui.variations.variation_selected.connect(
-            lambda row: transport.show(ui.variations.melodies[row]))
+        ui.variations.variation_selected.connect(  # a set's variations share the roll's rows
+            lambda row: transport.show(ui.variations.melodies[row],
+                                       ui.variations.pitch_range_of(row)))
         # the model that made them: the chooser may have moved on while they were generated
         self.generation.generation_finished.connect(
             lambda melodies: self.recall.remember(melodies, self.generation.model_in_use))
@@ -127,7 +138,8 @@ class MainWindow(QMainWindow):
         worker)."""
         self.models.refresh_models(preload=preload_model)
         self.playback.refresh_midi_ports()
-        self.seeds.open_initial(seed_path)
+        if seed_path or not self.session.restore():  # a seed named on the command line wins
+            self.seeds.open_initial(seed_path)
 
     # --- drops, settings, closing ---------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -158,6 +170,7 @@ class MainWindow(QMainWindow):
         self.settings.loop = self.ui.transport.loop
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
+        self.session.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.training.confirm_close():

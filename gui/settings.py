@@ -35,6 +35,7 @@ class AppSettings:
     """Typed access to the app's QSettings (an ini file may be given, e.g. for tests)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        self._path = None if path is None else Path(path)
         if path is None:
             self._qs = QSettings("musicgen", "musicgen-gui")
         else:
@@ -42,6 +43,16 @@ class AppSettings:
 
     def sync(self) -> None:
         self._qs.sync()
+
+    @property
+    def session_path(self) -> Path:
+        """Where the session (seed and variations) is saved: beside an ini file given for tests,
+        else ``session.json`` in the user's data folder."""
+        if self._path is not None:
+            return self._path.with_name(f"{self._path.stem}-session.json")
+        from musicgen.userdirs import data_dir
+
+        return data_dir() / "session.json"
 
     # --- files --------------------------------------------------------------------------------
     @property

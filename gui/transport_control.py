@@ -35,20 +35,30 @@ class TransportControl(QObject):
         transport.output_changed.connect(playback.set_midi_port)
         loop_action.toggled.connect(transport.loop_check.setChecked)
         playback.midi_ports_listed.connect(transport.set_midi_ports)
+        transport.find_ports_requested.connect(self.find_midi_ports)
+        self._status = status
         playback.playing_changed.connect(transport.set_playing)
         playback.playhead_moved.connect(roll.set_playhead)
         playback.position_text.connect(transport.set_position)
         playback.message.connect(status.show_message)
+
+    def find_midi_ports(self) -> None:
+        """Look for MIDI output ports (in the worker) and say what was found in the status line;
+        the output list shows the ports, or "No MIDI port found"."""
+        self._status.show_message("Looking for MIDI output ports…")
+        job = self.playback.refresh_midi_ports()
+        job.finished.connect(lambda names: self._status.show_message(_ports_found(names)))
 
     @property
     def shown(self) -> Melody | None:
         """The melody in the piano roll (what Play plays)."""
         return self._roll.melody
 
-    def show(self, melody: Melody | None) -> None:
-        """Show a melody in the piano roll (stops what was playing)."""
+    def show(self, melody: Melody | None, pitch_range: tuple[int, int] | None = None) -> None:
+        """Show a melody in the piano roll (stops what was playing); ``pitch_range`` fixes the
+        roll's rows (a set's range, so its variations line up)."""
         self.playback.stop()
-        self._roll.set_melody(melody)
+        self._roll.set_melody(melody, pitch_range)
 
     def toggle(self) -> None:
         """Play the shown melody, or stop."""
@@ -65,3 +75,12 @@ class TransportControl(QObject):
     def set_tempo(self, tempo_bpm: float) -> None:
         """Play at this tempo from now on (a new seed brings its own)."""
         self._transport.tempo_spin.setValue(round(tempo_bpm))
+
+
+def _ports_found(names: list[str]) -> str:
+    if not names:
+        return ("No MIDI output port was found: playback uses the built-in synthesizer (ports need "
+                "a MIDI backend such as python-rtmidi and a sound system).")
+    listed = ", ".join(names)
+    return (f"Found {len(names)} MIDI output port{'s' if len(names) != 1 else ''}: {listed}. "
+            "Choose one in the output list beside Loop.")

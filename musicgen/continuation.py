@@ -9,11 +9,12 @@ variation back into the seed's key with the seed kept exactly as given.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from musicgen.cadence import CadenceRule, CadenceTracker
 from musicgen.errors import GenerationError
-from musicgen.generation import GenerationConfig
+from musicgen.generation import MAX_RNG_SEED, GenerationConfig
 from musicgen.melody import Melody, pitch_to_name
 from musicgen.progress import ProgressFn, StopFn
 from musicgen.tokens import (
@@ -26,7 +27,14 @@ from musicgen.tokens import (
     tonic_shift,
 )
 
-__all__ = ["LoadedModel", "prepare_seed", "sample_continuations"]
+__all__ = ["LoadedModel", "prepare_seed", "sample_continuations", "variation_seed"]
+
+
+def variation_seed(set_seed: int, index: int) -> int:
+    """The RNG seed of variation ``index`` (0 first) of a set sampled with ``set_seed``: the set's
+    seed plus the index (wrapping within the seed range). Sampling that seed with one variation
+    gives the same notes, so every variation of a set can be reproduced alone."""
+    return (set_seed + index) % (MAX_RNG_SEED + 1)
 
 
 class LoadedModel(Protocol):
@@ -94,17 +102,23 @@ def sample_continuations(
     *,
     bars: int,
     degree: int | None,
-    rng_seed: int,
+    rng_seed: int | Sequence[Any],
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> list[Melody]:
     """``config.variations`` continuations of exactly ``bars`` sampled bars (the first completes a
     seed ending mid-bar), closing on scale degree ``degree`` when it is not None. The seed must be
-    one `prepare_seed` returned (or a header-only melody), ``shift`` its transposition."""
+    one `prepare_seed` returned (or a header-only melody), ``shift`` its transposition.
+
+    Each variation draws from its own generator: with an int ``rng_seed``, variation i's seed is
+    `variation_seed` (rng_seed + i); else ``rng_seed`` lists one NumPy seed (an int or a tuple of
+    ints) per variation."""
     import numpy as np
 
     from musicgen.sampling import generate_ids
 
+    seeds = ([variation_seed(rng_seed, i) for i in range(config.variations)]
+             if isinstance(rng_seed, int) else list(rng_seed))
     seed_ids = VOCAB.encode(seed, end=False, transpose=shift)
     start = GrammarTracker.from_melody(VOCAB, seed, meter_constraint=config.meter_constraint)
     tracker: GrammarTracker | None = start if (config.grammar or config.meter_constraint) else None
@@ -117,7 +131,7 @@ def sample_continuations(
         config.replace(bars=bars, max_tokens=None, cadence=degree is not None),
         tracker=tracker,
         banned_ids=_banned_pitch_ids(seed, shift, config),
-        rng=np.random.default_rng(rng_seed),
+        rng=[np.random.default_rng(seed) for seed in seeds],
         on_progress=on_progress,
         should_stop=should_stop,
     )

@@ -146,8 +146,9 @@ def model_card(path: Path, document: dict) -> ModelInfo:
     held = finetune.get("held_out") or {}
     copies = finetune.get("copies") or {}
     if held:
-        bits, measured_on = held.get("bits_per_note_after"), f"{held.get('tunes')} held-out " \
-            f"tunes of {Path(str((finetune.get('corpus') or {}).get('folder', ''))).name}"
+        folder = Path(str((finetune.get("corpus") or {}).get("folder", ""))).name
+        bits, measured_on = held.get("bits_per_note_after"), \
+            f"{held.get('tunes')} of your own tunes held out" + (f" ({folder})" if folder else "")
     elif "test_bits_per_note" in metrics:
         bits, measured_on = metrics["test_bits_per_note"], f"the {corpus_name} test split"
     else:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from musicgen.cadence import bars_since_first_full_bar, cadence_bars
-from musicgen.continuation import prepare_seed, sample_continuations
+from musicgen.continuation import prepare_seed, sample_continuations, variation_seed
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
 from musicgen.library import ModelInfo, model_card, resolve_checkpoint
@@ -139,9 +139,13 @@ def continue_melody(
         degree = None
     melodies = sample_continuations(adapted, shift, generator, config, bars=bars, degree=degree,
                                     rng_seed=rng_seed, on_progress=on_progress, should_stop=should_stop)
-    provenance = _provenance(generator, config, rng_seed)
-    return [m.with_metadata(**provenance, variation=index + 1) for index, m in enumerate(melodies)]
+    return [m.with_metadata(**_provenance(generator, config, rng_seed, index))
+            for index, m in enumerate(melodies)]
 
 
-def _provenance(generator: Generator, config: GenerationConfig, rng_seed: int) -> dict[str, object]:
-    return {"model": generator.name, **config.provenance(rng_seed)}
+def _provenance(generator: Generator, config: GenerationConfig, set_seed: int,
+                index: int) -> dict[str, object]:
+    """A variation's provenance: ``rng_seed`` is its own seed (the set's plus its index), the seed
+    that gives these notes again with one variation; ``set_rng_seed`` the set's."""
+    return {"model": generator.name, **config.provenance(variation_seed(set_seed, index)),
+            "set_rng_seed": set_seed, "variation": index + 1}

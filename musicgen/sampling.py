@@ -191,7 +191,9 @@ def generate_ids(
     """Continue ``seed_ids`` K = ``config.variations`` times; the sampled ids of each row.
 
     ``model`` is an engine (`musicgen.engine`) or a torch next-token model. ``rng`` is a NumPy
-    generator, a seed, a `torch.Generator` or None (see `musicgen.engine.choose.numpy_rng`).
+    generator, a seed, a `torch.Generator` or None (see `musicgen.engine.choose.numpy_rng`), or a
+    list of them, one per variation: each variation then draws from its own generator, so it can
+    be sampled again alone (``variations=1`` with its generator) and come out the same.
     A row stops after ``config.bars`` bar lines, ``config.max_notes`` notes, ``config.token_limit``
     tokens, or at the end token when ``config.stop_at_end``. ``tracker`` is the grammar state after
     the seed (copied per row; None samples without the grammar); ``banned_ids`` are never sampled
@@ -212,7 +214,13 @@ def generate_ids(
     masks = ConstraintMasks.shared(vocab, banned_ids, allow_end=config.stop_at_end and not cadence)
     count = config.variations * per_variation
     rows = [_Row(copy.copy(tracker) if tracker is not None else None) for _ in range(count)]
-    noise = None if config.temperature == 0 else GumbelNoise(numpy_rng(rng), count, engine.vocab_size)
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != config.variations:
+            raise GenerationError(f"{len(rng)} random generators for {config.variations} variations")
+        generators: Any = [numpy_rng(r) for r in rng]
+    else:
+        generators = numpy_rng(rng)
+    noise = None if config.temperature == 0 else GumbelNoise(generators, count, engine.vocab_size)
     with engine.running(threads):
         stepper = _CachedStepper if use_cache else _RecomputeStepper
         step = stepper(engine, list(seed_ids), count)

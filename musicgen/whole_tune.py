@@ -26,7 +26,7 @@ from musicgen.cadence import bars_since_first_full_bar, cadence_bars
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
 from musicgen.melody import Key, Melody, Meter, PartForm, TuneForm
-from musicgen.continuation import LoadedModel, prepare_seed, sample_continuations
+from musicgen.continuation import LoadedModel, prepare_seed, sample_continuations, variation_seed
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.tokens import VOCAB
 
@@ -34,6 +34,8 @@ __all__ = ["generate_tune", "header_seed"]
 
 TONIC, DOMINANT = 1, 5
 B_CANDIDATES = 4  # B parts drawn together; the one that restates A least is kept
+# Streams of a tune's own seed for its later stages (NumPy seeds (seed, stage[, candidate]))
+_FIRST_ENDING, _B_PART, _B_ENDING = 1, 2, 3
 
 
 def header_seed(meter: Meter, key: Key, title: str = "") -> Melody:
@@ -69,16 +71,19 @@ def generate_tune(
     done += 1
     tunes = []
     for v, a_whole in enumerate(a_parts):
-        stage_seed = rng_seed + 1000 * (v + 1)
-        a = _with_endings(a_whole, adapted, generator, single, stage_seed, should_stop)
+        # Every stage of tune v draws from a stream of its own seed (the A part from the seed
+        # itself), so tune v made alone with that seed is the same tune.
+        own = variation_seed(rng_seed, v)
+        a = _with_endings(a_whole, adapted, generator, single, own, should_stop)
         done += 1 + (1 if config.endings else 0)
         report(on_progress, done, steps, f"drawing the B part of tune {v + 1}")
         played_a = _played(a)
-        b = _draw_b_part(played_a, generator, single, stage_seed + 500, should_stop)
+        b = _draw_b_part(played_a, generator, single, own, should_stop)
         done += 1 + (1 if config.endings else 0)
         report(on_progress, done, steps, f"tune {v + 1} drawn")
         tunes.append(_assemble(seed, a, b, config).with_metadata(
-            model=generator.name, **config.provenance(rng_seed), variation=v + 1))
+            model=generator.name, **config.provenance(own), set_rng_seed=rng_seed,
+            variation=v + 1))
     return tunes
 
 
@@ -116,7 +121,8 @@ def _with_endings(whole: Melody, seed: Melody, generator: LoadedModel, config: G
         check_stop(should_stop, "generation")
         adapted, shift = _prepare(body) if body.notes else _prepare(seed)
         drawn = sample_continuations(adapted, shift, generator, config, bars=1, degree=DOMINANT,
-                                     rng_seed=rng_seed, should_stop=should_stop)[0]
+                                     rng_seed=[(rng_seed, _FIRST_ENDING)],
+                                     should_stop=should_stop)[0]
         first = drawn.slice_ticks(adapted.duration_ticks, drawn.duration_ticks)
     return _Part(body, second, first)
 
@@ -127,7 +133,9 @@ def _draw_b_part(played_a: Melody, generator: LoadedModel, config: GenerationCon
     adapted, shift = prepare_seed(played_a)
     bars = cadence_bars(adapted, config.part_bars, config.part_bars)
     drawn = sample_continuations(adapted, shift, generator, config.replace(variations=B_CANDIDATES),
-                                 bars=bars, degree=TONIC, rng_seed=rng_seed, should_stop=should_stop)
+                                 bars=bars, degree=TONIC,
+                                 rng_seed=[(rng_seed, _B_PART, j) for j in range(B_CANDIDATES)],
+                                 should_stop=should_stop)
     parts = [d.slice_ticks(adapted.duration_ticks, d.duration_ticks) for d in drawn]
     b_whole = min(parts, key=lambda b: _bars_shared(played_a, b))  # new material for B
     if not config.endings:
@@ -138,7 +146,8 @@ def _draw_b_part(played_a: Melody, generator: LoadedModel, config: GenerationCon
     before = played_a.concatenated(b_whole.slice_ticks(0, body_end))
     adapted_before, shift_before = prepare_seed(before)
     ending = sample_continuations(adapted_before, shift_before, generator, config, bars=1,
-                                  degree=DOMINANT, rng_seed=rng_seed + 1, should_stop=should_stop)[0]
+                                  degree=DOMINANT, rng_seed=[(rng_seed, _B_ENDING)],
+                                  should_stop=should_stop)[0]
     first = ending.slice_ticks(adapted_before.duration_ticks, ending.duration_ticks)
     return _Part(b_whole.slice_ticks(0, body_end),
                  b_whole.slice_ticks(body_end, b_whole.duration_ticks), first)

@@ -54,11 +54,43 @@ def test_generate_from_each_seed_format_with_each_model(capsys, tmp_path, tiny_c
         added = melody.slice_ticks(seed.duration_ticks, melody.duration_ticks)
         assert all(seed.key.contains(n.pitch) for n in added.pitched_notes)
         meta = dict(melody.metadata)
-        assert meta["model"] == f"{kind}-tiny" and meta["rng_seed"] == "9"
+        assert meta["model"] == f"{kind}-tiny" and meta["set_rng_seed"] == "9"
+        assert meta["rng_seed"] == str(8 + number)  # each variation's own seed
         assert meta["variation"] == str(number) and meta["seed"] == seed_name
     assert not (tmp_path / "out.mid").exists()
-    for words in (f"{kind}-tiny", seed_name, "temperature: 1.0", "RNG seed: 9", "4 bars", "notes"):
+    for words in (f"{kind}-tiny", seed_name, "temperature: 1.0", "RNG seed: 9", "4 bars", "notes",
+                  "each variation's own: 9, 10"):
         assert words in stdout
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("options", [(), ("--cadence",), ("--form", "aabb", "--part-bars", "4")])
+def test_one_variation_of_a_set_is_remade_alone(capsys, tmp_path, tiny_checkpoints, kind, options):
+    """Variation K of a set seeded S has the notes of `--rng-seed S --variation K`, and of
+    `--rng-seed S+K-1` alone (the seed its row shows)."""
+    common = (str(DATA / "kesh-jig.abc"), "--model", str(tiny_checkpoints[kind]), "--bars", "4",
+              "--temperature", "1.2", *options)
+    code, _, _ = generate(capsys, *common, "--variations", "3", "--rng-seed", "40",
+                          "-o", str(tmp_path / "set.abc"))
+    assert code == 0
+    code, stdout, _ = generate(capsys, *common, "--rng-seed", "40", "--variation", "3",
+                               "-o", str(tmp_path / "third.abc"))
+    assert code == 0 and "RNG seed: 42 (variation 3 of the set seeded 40)" in stdout
+    code, _, _ = generate(capsys, *common, "--rng-seed", "42", "-o", str(tmp_path / "own.abc"))
+    assert code == 0
+    in_set = read_melody(tmp_path / "set-3.abc")
+    alone, own = read_melody(tmp_path / "third.abc"), read_melody(tmp_path / "own.abc")
+    assert in_set.notes == alone.notes == own.notes
+    assert read_melody(tmp_path / "set-2.abc").notes != in_set.notes  # the variations differ
+    meta = dict(alone.metadata)
+    assert (meta["variation"], meta["rng_seed"], meta["set_rng_seed"]) == ("3", "42", "40")
+
+
+def test_variation_needs_the_sets_seed(capsys, tmp_path, tiny_checkpoints):
+    code, _, err = generate(capsys, str(DATA / "kesh-jig.abc"), "--model",
+                            str(tiny_checkpoints["lstm"]), "--variation", "2",
+                            "-o", str(tmp_path / "x.mid"))
+    assert_one_line_error(code, err, "--variation K needs the set's --rng-seed", status=2)
 
 
 def test_a_tune_of_a_book_and_summary(capsys, tmp_path, tiny_checkpoints):

@@ -101,7 +101,8 @@ def test_result_keeps_the_seed_and_its_context(generators, kind):
         assert melody.continuation.note_count > 0
         meta = dict(melody.metadata)
         assert meta["model"] == f"{kind}-tiny" and meta["variation"] == str(index)
-        assert meta["rng_seed"] == "1" and meta["bars"] == "4" and meta["key_lock"] == "False"
+        assert meta["rng_seed"] == str(index) and meta["set_rng_seed"] == "1"  # its own seed
+        assert meta["bars"] == "4" and meta["key_lock"] == "False"
         assert {"temperature", "top_k", "top_p", "meter_constraint"} <= set(meta)
 
 
@@ -115,6 +116,32 @@ def test_same_seed_same_music_and_drawn_seeds_are_recorded(generators, kind):
     again = continue_melody(jig(), generators[kind], GenerationConfig(variations=2, bars=4,
                                                                       rng_seed=recorded))
     assert [m.notes for m in again] == [m.notes for m in drawn]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("settings", [{}, {"top_p": 0.9, "temperature": 1.3}, {"cadence": True},
+                                      {"form": "aabb", "part_bars": 4, "endings": True}])
+def test_each_variation_is_reproduced_alone_by_its_own_seed(generators, kind, settings):
+    """Variation i of a set seeded S records S+i-1 as its seed; that seed with one variation
+    gives the same notes (each variation draws from its own generator, not its place in the batch)."""
+    whole = continue_melody(jig(), generators[kind],
+                            GenerationConfig(variations=4, bars=4, rng_seed=500, **settings))
+    assert len({m.notes for m in whole}) > 1
+    for index, melody in enumerate(whole):
+        own = int(dict(melody.metadata)["rng_seed"])
+        assert own == 500 + index
+        alone = continue_melody(jig(), generators[kind],
+                                GenerationConfig(variations=1, bars=4, rng_seed=own, **settings))
+        assert alone[0].notes == melody.notes
+
+
+def test_variation_seeds_wrap_within_the_seed_range():
+    from musicgen.continuation import variation_seed
+    from musicgen.generation import MAX_RNG_SEED
+
+    assert variation_seed(7, 0) == 7 and variation_seed(7, 3) == 10
+    assert variation_seed(MAX_RNG_SEED, 1) == 0
+    GenerationConfig(rng_seed=variation_seed(MAX_RNG_SEED, 5))  # a valid seed
 
 
 @pytest.mark.parametrize("kind", KINDS)

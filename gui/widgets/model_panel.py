@@ -3,7 +3,9 @@ read its model card, and rename, delete or show your own models.
 
 A view only: it is given the model cards (`musicgen.library.ModelInfo`-like objects with name,
 path, kind, parameters, corpus, bits_per_note, measured_on, and for a fine-tune bits_before, base,
-copy_share; ``user`` for the user's own models) and emits the name or path the user picked, and
+copy_share; ``user`` for the user's own models). Each bits-per-note figure says which tunes it was
+measured on, and only figures measured on the same tunes are set beside each other
+(`compare_note`): the folk test split and a few of the user's own tunes do not compare. and emits the name or path the user picked, and
 the card to rename, delete or reveal (offered for the user's own models only).
 """
 
@@ -16,7 +18,7 @@ from typing import Any, Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["ModelPanel", "describe_card", "OTHER_CHECKPOINT"]
+__all__ = ["ModelPanel", "compare_note", "describe_card", "OTHER_CHECKPOINT"]
 
 OTHER_CHECKPOINT = "Other checkpoint…"
 _KIND_NAMES = {"lstm": "LSTM", "transformer": "Transformer"}
@@ -32,22 +34,57 @@ def _size(parameters: Any) -> str:
     return f"{count / 1e3:.0f} k parameters" if count >= 1000 else f"{count} parameters"
 
 
-def describe_card(card: Any) -> str:
-    """A model card as short rich text: kind, size, corpus, bits per note and the tunes it was
-    measured on (and a fine-tune's figure before, and its copying)."""
+def _bits(card: Any) -> float | None:
     bits = getattr(card, "bits_per_note", None)
-    bits_text = f"{float(bits):.2f}" if isinstance(bits, (int, float)) else "not measured"
-    before = getattr(card, "bits_before", None)
-    if isinstance(before, (int, float)) and isinstance(bits, (int, float)):
-        bits_text += f" (before: {before:.2f}, {getattr(card, 'base', None) or 'base model'})"
+    return float(bits) if isinstance(bits, (int, float)) else None
+
+
+def _name(card: Any) -> str:
+    return str(getattr(card, "name", "") or Path(str(getattr(card, "path", "model"))).stem)
+
+
+def compare_note(card: Any, others: Sequence[Any]) -> str:
+    """Which other models' bits per note this card's figure can be set beside: only those
+    measured on the same tunes. Figures on other tunes (the folk test split against a few of the
+    user's own tunes) say nothing about which model is better, so they are named apart."""
+    tunes = getattr(card, "measured_on", None)
+    if _bits(card) is None or not tunes:
+        return ""
+    measured = [o for o in others if o is not card and _bits(o) is not None
+                and getattr(o, "measured_on", None)]
+    same = [o for o in measured if o.measured_on == tunes]
+    apart = [o for o in measured if o.measured_on != tunes]
+    notes = []
+    if same:
+        notes.append("Compares with " + ", ".join(f"{_name(o)} ({_bits(o):.2f})" for o in same)
+                     + ": the same tunes.")
+    if apart:
+        notes.append("Not comparable with " + ", ".join(_name(o) for o in apart)
+                     + ": measured on other tunes.")
+    return " ".join(notes)
+
+
+def describe_card(card: Any, others: Sequence[Any] = ()) -> str:
+    """A model card as short rich text: kind, size, corpus, bits per note and the tunes it was
+    measured on (a fine-tune's base model on the same tunes), which listed models it compares
+    with, and a fine-tune's copying."""
+    bits = _bits(card)
+    bits_text = f"{bits:.2f}" if bits is not None else "not measured"
     measured_on = getattr(card, "measured_on", None)
-    if isinstance(bits, (int, float)) and measured_on:
-        bits_text += f"<br><span style='color:#666'>on {escape(str(measured_on))}</span>"
+    if bits is not None and measured_on:
+        bits_text += f" <span style='color:#666'>on {escape(str(measured_on))}</span>"
+    before = getattr(card, "bits_before", None)
+    if isinstance(before, (int, float)) and bits is not None:
+        base = escape(str(getattr(card, "base", None) or "the base model"))
+        bits_text += f"<br>{base} on the same tunes: {before:.2f} (lower is better)"
     kind = str(getattr(card, "kind", "") or "?")
     rows = [("Kind", _KIND_NAMES.get(kind.lower(), kind)),
             ("Size", _size(getattr(card, "parameters", None))),
             ("Corpus", escape(str(getattr(card, "corpus", "") or "unknown"))),
             ("Bits/note", bits_text)]
+    note = compare_note(card, others)
+    if note:
+        rows.append(("", f"<span style='color:#666'>{escape(note)}</span>"))
     copies = getattr(card, "copy_share", None)
     if isinstance(copies, (int, float)):
         reference = getattr(card, "copy_reference", None)
@@ -130,6 +167,11 @@ class ModelPanel(QGroupBox):
         self._select(index)
         self.model_chosen.emit(path)
 
+    @property
+    def cards(self) -> list[Any]:
+        """The model cards listed (the user's checkpoints picked by path included)."""
+        return list(self._cards)
+
     def current_model(self) -> str | None:
         """The name or checkpoint path to load, None when there is no model."""
         return self._keys[self._current] if 0 <= self._current < len(self._keys) else None
@@ -157,7 +199,7 @@ class ModelPanel(QGroupBox):
         self._current = index
         if index >= 0:
             self.combo.setCurrentIndex(index)
-            self.card_label.setText(describe_card(self._cards[index]))
+            self.card_label.setText(describe_card(self._cards[index], self._cards))
         else:
             self.card_label.setText("No model found: choose “Other checkpoint…”.")
         card = self.current_card()

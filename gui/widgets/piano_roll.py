@@ -19,21 +19,36 @@ from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note, pitch_to_name
 from musicgen.replay import bar_spans
 
-__all__ = ["CONTINUATION_COLOUR", "SEED_COLOUR", "PianoRollView"]
+__all__ = ["CONTINUATION_COLOUR", "LEAD_BARS", "SEED_COLOUR", "PianoRollView", "is_edit_of"]
 
 SEED_COLOUR = QColor("#3a78c9")
 CONTINUATION_COLOUR = QColor("#e07b2a")
 _PLAYHEAD = QColor("#d62828")
 _GUTTER_PX = 40
+_RIGHT_PX = 24  # room after the last note
 _TOP_PX = 18
 _FORM_LINE = QColor("#7a4fb0")  # part labels of a whole tune
 _MIN_ROW_PX = 7
-_ZOOM_LIMITS = (0.5, 24.0)
+_ZOOM_LIMITS = (0.5, 24.0)  # px per tick the user zooms within; "Fit" may go below (any length)
+LEAD_BARS = 2  # bars of seed shown before a new continuation
+_MIN_BEAT_PX = 5  # beat lines closer than this are left out
+_MIN_LABEL_PX = 26  # bar numbers are written at least this far apart
 _BLACK_KEYS = {1, 3, 6, 8, 10}
 _SELECTION = QColor(58, 120, 201, 45)  # selected bars
 _ATTENTION = QColor(46, 160, 67)  # the glow behind attended notes
 _FOCUS = QColor("#1d1d1f")
 _DRAG_PX = 6  # a press that moves further than this selects bars instead of clicking
+
+
+def is_edit_of(new: Melody | None, old: Melody | None) -> bool:
+    """Whether ``new`` is an edit of ``old`` (same variation, same length and seed), shown in
+    place, rather than another melody, shown from where its new music starts."""
+    if new is None or old is None:
+        return False
+    same = ("variation", "rng_seed", "set_rng_seed")
+    return (new.duration_ticks, new.seed_end_ticks) == (old.duration_ticks, old.seed_end_ticks) \
+        and all(dict(new.metadata).get(k) == dict(old.metadata).get(k) for k in same) \
+        and new.seed_end_ticks is not None
 
 
 class _RollCanvas(QWidget):
@@ -107,23 +122,57 @@ class PianoRollView(QScrollArea):
         self._relayout()
 
     # --- model --------------------------------------------------------------------------------
-    def set_melody(self, melody: Melody | None) -> None:
-        """Show ``melody``; an edit of the one shown (same length, same seed) keeps the scroll
-        position and the bars selected, so the user sees what changed and can redo it."""
-        edit = melody is not None and self.melody is not None and \
-            (melody.duration_ticks, melody.seed_end_ticks) == \
-            (self.melody.duration_ticks, self.melody.seed_end_ticks)
+    def set_melody(self, melody: Melody | None, pitch_range: tuple[int, int] | None = None) -> None:
+        """Show ``melody``. ``pitch_range`` (lowest, highest) fixes the rows, so the variations of
+        a set share them; else the melody's own range is used.
+
+        An edit of the one shown (`is_edit_of`) keeps the scroll position and the bars selected,
+        so the user sees what changed and can redo it; another melody with a continuation is
+        shown from `LEAD_BARS` bars before its new music (`reveal_continuation`), a seed alone
+        from its start."""
+        edit = is_edit_of(melody, self.melody)
         self.melody, self.playhead_ticks = melody, None
         self.focus_index, self.attention = None, {}
         self.selected_bars = self.selected_bars if edit else None
-        if melody is not None and melody.pitch_range is not None:
-            low, high = melody.pitch_range
+        span = pitch_range or (melody.pitch_range if melody is not None else None)
+        if span is not None:
+            low, high = span
             pad = max(2, (24 - (high - low)) // 2)
             self._low, self._high = max(0, low - pad), min(127, high + pad)
         scroll = self.horizontalScrollBar().value() if edit else 0
         self._relayout()
         self.horizontalScrollBar().setValue(scroll)
+        if not edit:
+            self.reveal_continuation()
         self.melody_changed.emit(melody)
+
+    def continuation_view(self) -> tuple[int, int] | None:
+        """The ticks to show for a generated melody: from `LEAD_BARS` bar lines before the seed's
+        end (the bar it ends in counts) to the melody's end; None without a continuation."""
+        melody = self.melody
+        if melody is None or melody.seed_end_ticks is None \
+                or melody.seed_end_ticks >= melody.duration_ticks:
+            return None
+        lines = [0, *(t for t in melody.bar_lines() if t < melody.seed_end_ticks)]
+        return lines[max(0, len(lines) - LEAD_BARS)], melody.duration_ticks
+
+    def reveal_continuation(self) -> None:
+        """Scroll (and zoom out, when it does not fit, to no less than the user's zoom floor) so
+        that the continuation and a few bars of seed before it are in view."""
+        span = self.continuation_view()
+        if span is None:
+            return
+        start, end = span
+        usable = self.viewport().width() - _GUTTER_PX - _RIGHT_PX
+        if usable > 100 and (end - start) * self.px_per_tick > usable:
+            self.set_zoom(max(_ZOOM_LIMITS[0], usable / (end - start)))
+        self.horizontalScrollBar().setValue(max(0, int(self.tick_to_x(start)) - _GUTTER_PX))
+
+    def visible_ticks(self) -> tuple[int, int]:
+        """The ticks now in view (left of the gutter excluded)."""
+        left = self.horizontalScrollBar().value()
+        return (self.x_to_tick(left + _GUTTER_PX),
+                self.x_to_tick(left + self.viewport().width()))
 
     # --- focus, attention and selection ---------------------------------------------------------
     def set_focus_note(self, index: int | None) -> None:
@@ -222,12 +271,25 @@ class PianoRollView(QScrollArea):
         self.set_zoom(self.px_per_tick / 1.25)
 
     def zoom_to_fit(self) -> None:
-        if self.melody is not None and self.melody.duration_ticks:
-            usable = max(100, self.viewport().width() - _GUTTER_PX - 12)
-            self.set_zoom(usable / self.melody.duration_ticks)
+        """Show the whole melody, however long (the user's zoom floor does not apply)."""
+        fit = self.fit_zoom()
+        if fit is not None:
+            self.set_zoom(fit)
+            self.horizontalScrollBar().setValue(0)
+
+    def fit_zoom(self) -> float | None:
+        """The zoom at which the whole melody fits the view (None without a melody)."""
+        if self.melody is None or not self.melody.duration_ticks:
+            return None
+        usable = max(100, self.viewport().width() - _GUTTER_PX - _RIGHT_PX - 1)
+        return min(usable / self.melody.duration_ticks, _ZOOM_LIMITS[1])
 
     def set_zoom(self, px_per_tick: float) -> None:
-        self.px_per_tick = min(max(px_per_tick, _ZOOM_LIMITS[0]), _ZOOM_LIMITS[1])
+        """Zoom to ``px_per_tick``, within the limits; zooming out stops at the zoom that fits
+        the whole melody when that is below the usual floor."""
+        fit = self.fit_zoom()
+        floor = min(_ZOOM_LIMITS[0], fit) if fit is not None else _ZOOM_LIMITS[0]
+        self.px_per_tick = min(max(px_per_tick, floor), _ZOOM_LIMITS[1])
         self._relayout()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -244,7 +306,7 @@ class PianoRollView(QScrollArea):
     # --- geometry -----------------------------------------------------------------------------
     def content_width(self) -> int:
         ticks = self.melody.duration_ticks if self.melody else 0
-        return int(_GUTTER_PX + ticks * self.px_per_tick + 24)
+        return int(_GUTTER_PX + ticks * self.px_per_tick + _RIGHT_PX)
 
     def _relayout(self) -> None:
         height = max(self.viewport().height(), _TOP_PX + (self._high - self._low + 1) * _MIN_ROW_PX)
@@ -395,18 +457,24 @@ class PianoRollView(QScrollArea):
         beat = self.melody.meter.beat_ticks
         start = self.melody.pickup_ticks % beat
         painter.setPen(QPen(QColor("#e0e2e8"), 1))
-        for tick in range(start, end + 1, beat):
-            if self._shown(tick):
-                x = int(self.tick_to_x(tick))
-                painter.drawLine(x, _TOP_PX, x, height)
+        if beat * self.px_per_tick >= _MIN_BEAT_PX:
+            for tick in range(start, end + 1, beat):
+                if self._shown(tick):
+                    x = int(self.tick_to_x(tick))
+                    painter.drawLine(x, _TOP_PX, x, height)
         # Bar numbers: the pickup (when there is one) is bar 0, so the first full bar is bar 1.
+        # Zoomed far out (a long tune fitted), every n-th bar is numbered, n from 1, 2, 4, 8...
+        bar_px = self.melody.meter.bar_ticks * self.px_per_tick
+        every = 1
+        while bar_px * every < _MIN_LABEL_PX:
+            every *= 2
         for number, tick in enumerate(self.melody.bar_lines(), start=1):
             if not self._shown(tick):
                 continue
             x = int(self.tick_to_x(tick))
             painter.setPen(QPen(QColor("#9aa0ab"), 1))
             painter.drawLine(x, _TOP_PX - 4, x, height)
-            if tick < end:
+            if tick < end and (number - 1) % every == 0:
                 painter.setPen(QColor("#444"))
                 painter.drawText(x + 3, _TOP_PX - 5, str(number))
         self._paint_form(painter, height)

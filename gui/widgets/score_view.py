@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
+from gui.widgets.piano_roll import is_edit_of
 from musicgen.engrave import EngravedNote, Engraving
 from musicgen.melody import Melody, pitch_to_name
 
@@ -95,8 +96,7 @@ class ScoreView(QScrollArea):
     def set_page(self, melody: Melody, engraving: Engraving, image: QImage) -> None:
         """Show an engraved page of ``melody`` (overlays are kept only if the melody is the same)."""
         new = melody is not self.melody
-        edit = new and self.melody is not None and (melody.duration_ticks, melody.seed_end_ticks) \
-            == (self.melody.duration_ticks, self.melody.seed_end_ticks)
+        edit = new and is_edit_of(melody, self.melody)
         if new:
             self.focus_index, self.attention, self.playhead_ticks = None, {}, None
         self.melody, self.engraving, self.image, self.message = melody, engraving, image, ""

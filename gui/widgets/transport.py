@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
 )
 
-__all__ = ["TransportBar", "SYNTH_OUTPUT", "NO_MIDI_PORTS_TIP"]
+__all__ = ["TransportBar", "SYNTH_OUTPUT", "FIND_PORTS", "NO_PORT_FOUND", "NO_MIDI_PORTS_TIP"]
 
-SYNTH_OUTPUT = "Built-in synthesizer"
+SYNTH_OUTPUT = "Synthesizer"  # the built-in one (short: the bar must fit a 1024 px window)
+FIND_PORTS = "Find MIDI ports…"
+NO_PORT_FOUND = "No MIDI port found"
 NO_MIDI_PORTS_TIP = ("No MIDI output port was found (a MIDI backend such as python-rtmidi and a "
                      "sound system are needed), so playback uses the built-in synthesizer.")
 _PORTS_TIP = "Play through the built-in synthesizer or send the notes to a MIDI output port"
@@ -21,52 +23,77 @@ class TransportBar(QWidget):
     play_clicked = Signal()
     loop_toggled = Signal(bool)
     output_changed = Signal(object)  # a MIDI port name, or None for the built-in synthesizer
+    find_ports_requested = Signal()  # "Find MIDI ports…" was chosen in the output list
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.play_button = QPushButton("▶  Play")
         self.play_button.setToolTip("Play or stop (Space)")
-        self.play_button.setMinimumWidth(96)
+        self.play_button.setMinimumWidth(84)
         self.tempo_spin = QSpinBox()
         self.tempo_spin.setRange(30, 300)
         self.tempo_spin.setSuffix(" bpm")
         self.tempo_spin.setValue(120)
         self.tempo_spin.setToolTip("Playback tempo (quarter notes per minute)")
+        self.tempo_spin.setAccessibleName("Tempo")
         self.loop_check = QCheckBox("Loop")
         self.output_combo = QComboBox()
-        self.output_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # as wide as "Synthesizer": the list opens as wide as its longest entry
+        self.output_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.output_combo.setMinimumContentsLength(len(SYNTH_OUTPUT))
         self.set_midi_ports([])
         self.position_label = QLabel("")
-        self.position_label.setMinimumWidth(90)
+        self.position_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 2)
         layout.addWidget(self.play_button)
-        layout.addWidget(QLabel("Tempo"))
-        layout.addWidget(self.tempo_spin)
+        layout.addSpacing(8)  # the tempo box must not touch the button
+        layout.addWidget(self.tempo_spin)  # "120 bpm" says what it is; no label (1024 px)
         layout.addWidget(self.loop_check)
         layout.addWidget(self.output_combo)
         layout.addStretch(1)
         layout.addWidget(self.position_label)
         self.play_button.clicked.connect(self.play_clicked)
         self.loop_check.toggled.connect(self.loop_toggled)
-        self.output_combo.currentIndexChanged.connect(
-            lambda _i: self.output_changed.emit(self.midi_port))
+        self._shown_index = 0
+        self.output_combo.currentIndexChanged.connect(self._output_chosen)
 
     def set_midi_ports(self, names: list[str]) -> None:
-        """Offer these MIDI output ports; with none, the choice is disabled and says why."""
+        """Offer these MIDI output ports. The list always ends with "Find MIDI ports…", and says
+        "No MIDI port found" (with the reason in its tooltip) when a search found none."""
         keep = self.midi_port
-        self.output_combo.blockSignals(True)
-        self.output_combo.clear()
-        self.output_combo.addItem(SYNTH_OUTPUT, None)
+        combo = self.output_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(SYNTH_OUTPUT, None)
+        combo.setItemData(0, "The built-in synthesizer", Qt.ItemDataRole.ToolTipRole)
         for name in names:
-            self.output_combo.addItem(f"MIDI: {name}", name)
-        index = self.output_combo.findData(keep) if keep in names else 0
-        self.output_combo.setCurrentIndex(max(index, 0))
-        self.output_combo.blockSignals(False)
-        self.output_combo.setEnabled(bool(names))
-        self.output_combo.setToolTip(_PORTS_TIP if names else NO_MIDI_PORTS_TIP)
+            combo.addItem(f"MIDI: {name}", name)
+        if not names:
+            combo.addItem(NO_PORT_FOUND, None)
+            combo.model().item(combo.count() - 1).setEnabled(False)
+            combo.setItemData(combo.count() - 1, NO_MIDI_PORTS_TIP, Qt.ItemDataRole.ToolTipRole)
+        combo.insertSeparator(combo.count())
+        combo.addItem(FIND_PORTS, None)
+        index = combo.findData(keep) if keep in names else 0
+        combo.setCurrentIndex(max(index, 0))
+        self._shown_index = combo.currentIndex()
+        combo.blockSignals(False)
+        combo.setToolTip(_PORTS_TIP if names else NO_MIDI_PORTS_TIP)
+        combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
         if keep != self.midi_port:
             self.output_changed.emit(self.midi_port)
+
+    def _output_chosen(self, index: int) -> None:
+        if self.output_combo.itemText(index) == FIND_PORTS:
+            self.output_combo.blockSignals(True)
+            self.output_combo.setCurrentIndex(self._shown_index)  # the output stays as it was
+            self.output_combo.blockSignals(False)
+            self.find_ports_requested.emit()
+            return
+        self._shown_index = index
+        self.output_changed.emit(self.midi_port)
 
     @property
     def midi_port(self) -> str | None:

@@ -38,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold")
     parser.add_argument("--bars", type=int, default=8, help="bars to add (default 8)")
     parser.add_argument("--variations", type=int, default=1, help="continuations to write")
-    parser.add_argument("--rng-seed", type=int, help="random seed, to reproduce a result")
+    parser.add_argument("--rng-seed", type=int,
+                        help="random seed, to reproduce a result; variation K of a set draws from "
+                             "this seed plus K-1, so that seed alone gives the same variation")
+    parser.add_argument("--variation", type=int, metavar="K",
+                        help="with --rng-seed: write only variation K of the set that seed makes "
+                             "(the same notes as file K of --variations)")
     parser.add_argument("--key-lock", action="store_true", help="only notes of the seed's scale")
     parser.add_argument("--no-meter", action="store_true",
                         help="let bars run free instead of filling each bar exactly")
@@ -114,10 +119,21 @@ _OPTION_OF = {"cadence_degree": "final-degree", "meter_constraint": "no-meter"} 
 
 def _generation_config(args: argparse.Namespace) -> GenerationConfig:
     """The options as the one GenerationConfig; an out-of-range value is bad usage (exit 2)."""
+    variations, rng_seed = args.variations, args.rng_seed
+    if args.variation is not None:
+        if args.rng_seed is None:
+            raise UsageError("--variation K needs the set's --rng-seed.")
+        if args.variation < 1:
+            raise UsageError(f"--variation must be 1 or more, not {args.variation}")
+        if args.variations != 1:
+            raise UsageError("--variation writes one variation of a set; leave out --variations.")
+        from musicgen.continuation import variation_seed
+
+        rng_seed = variation_seed(args.rng_seed, args.variation - 1)
     try:
         return GenerationConfig(
             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, bars=args.bars,
-            variations=args.variations, rng_seed=args.rng_seed, key_lock=args.key_lock,
+            variations=variations, rng_seed=rng_seed, key_lock=args.key_lock,
             meter_constraint=not args.no_meter, pitch_range=args.pitch_range,
             cadence=args.cadence, phrase_bars=args.phrase_bars, cadence_degree=args.final_degree,
             form=args.form, part_bars=args.part_bars, endings=args.endings,
@@ -147,6 +163,9 @@ def run(args: argparse.Namespace) -> int:
         results = continue_melody(seed, generator, config)
     for warning in caught:
         print(f"musicgen: warning: {warning.message}", file=sys.stderr)
+    if args.variation is not None:  # variation K of the set seeded --rng-seed, made alone
+        results = [m.with_metadata(variation=args.variation, set_rng_seed=args.rng_seed)
+                   for m in results]
     written = []
     for melody, path in zip(results, paths):
         out = melody.with_metadata(seed=Path(args.seed).name) if args.seed else melody
@@ -222,6 +241,19 @@ def _with_tempo(melody: Melody, args: argparse.Namespace) -> Melody:
     return melody.replace(tempo_bpm=beat_to_quarter_bpm(args.tempo, melody.meter))
 
 
+def _seed_line(meta: dict[str, str], count: int) -> str:
+    """The set's RNG seed and, for several variations, each one's own (which remakes it alone)."""
+    set_seed = int(meta.get("set_rng_seed", meta["rng_seed"]))
+    if "variation" in meta and int(meta["variation"]) > 1 or count == 1:
+        own = int(meta["rng_seed"])
+        return f"RNG seed: {own}" + (f" (variation {meta['variation']} of the set seeded {set_seed})"
+                                     if own != set_seed else "")
+    from musicgen.continuation import variation_seed
+
+    owns = ", ".join(str(variation_seed(set_seed, i)) for i in range(count))
+    return f"RNG seed: {set_seed} (each variation's own: {owns}; --rng-seed S --variation K remakes one)"
+
+
 def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: list[tuple[Path, Melody]]) -> str:
     meta = dict(first.metadata)
     tune = f" (tune {args.tune})" if args.tune else ""
@@ -232,7 +264,7 @@ def _summary(args: argparse.Namespace, seed: Melody, first: Melody, written: lis
         f"{origin}{seed.key}, {seed.meter}",
         f"temperature: {meta['temperature']}  top-k: {meta['top_k']}  top-p: {meta['top_p']}  "
         f"key lock: {'on' if args.key_lock else 'off'}",
-        f"RNG seed: {meta['rng_seed']}",
+        _seed_line(meta, len(written)),
     ]
     for path, melody in written:
         if melody.form is not None:

@@ -22,17 +22,27 @@ _TINY = np.float32(1e-30)  # E is clamped above 0 so log E is finite
 
 
 class GumbelNoise:
-    """``log E`` for (rows, V) per step, drawn ``NOISE_BLOCK`` steps at a time."""
+    """``log E`` for (rows, V) per step, drawn ``NOISE_BLOCK`` steps at a time.
 
-    def __init__(self, rng: np.random.Generator, rows: int, vocab_size: int) -> None:
-        self._rng, self._shape = rng, (NOISE_BLOCK, rows, vocab_size)
+    ``rng`` is one generator for all rows, or a list of generators that split the rows into equal
+    groups (one group per variation, its cadence candidates): a group's noise then depends only
+    on its own generator, so a variation sampled alone draws what it drew in a batch.
+    """
+
+    def __init__(self, rng: np.random.Generator | list[np.random.Generator], rows: int,
+                 vocab_size: int) -> None:
+        self._rngs = list(rng) if isinstance(rng, (list, tuple)) else [rng]
+        if rows % len(self._rngs):
+            raise ValueError(f"{rows} rows do not split into {len(self._rngs)} equal groups")
+        self._shape = (NOISE_BLOCK, rows // len(self._rngs), vocab_size)
         self._block: np.ndarray | None = None
         self._next = NOISE_BLOCK
 
     def take(self) -> np.ndarray:
         """The next step's ``log E`` (rows, V)."""
         if self._next == NOISE_BLOCK:
-            block = self._rng.standard_exponential(self._shape, dtype=np.float32)
+            parts = [rng.standard_exponential(self._shape, dtype=np.float32) for rng in self._rngs]
+            block = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
             np.maximum(block, _TINY, out=block)
             self._block, self._next = np.log(block, out=block), 0
         row = self._block[self._next]  # type: ignore[index]

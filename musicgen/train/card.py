@@ -104,6 +104,9 @@ def _figures_section(s: dict, base: Any) -> list[str]:
     if base:
         lines.append(f"| {base} (before) | {_bits(before)} |")
     lines += [f"| this model | {_bits(after)}{change} |", "",
+              "Both figures are measured on the same tunes of yours, held out of training; they "
+              "do not compare with figures measured on other tunes (the shipped models' folk "
+              "test split).", "",
               "## Copying your tunes", "",
               "Share of sampled continuations of your tunes' openings that repeat 4 or more bars "
               "of one of your training tunes (matched on intervals, so transposed copies count):",

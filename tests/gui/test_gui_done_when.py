@@ -55,7 +55,7 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
     for row in range(8):
         text = listing.item(row).text()
         assert f"Variation {row + 1}" in text and ("T 0.8" if row < 4 else "T 1.3") in text
-        assert "seed 2024" in text
+        assert f"seed {2024 + row % 4}" in text  # each variation's own seed
     assert [dict(m.metadata)["temperature"] for m in listing.melodies] == ["0.8"] * 4 + ["1.3"] * 4
     assert [m.notes for m in cool] != [m.notes for m in hot]
 
@@ -88,4 +88,5 @@ def test_a_newcomer_loads_generates_listens_and_exports(qtbot, models_window, tm
     assert continuation and pitches == mine + continuation
     assert back.duration_ticks == chosen.duration_ticks
     meta = dict(back.metadata)
-    assert meta.get("temperature") == "1.3" and meta.get("rng_seed") == "2024", meta
+    assert meta.get("temperature") == "1.3" and meta.get("rng_seed") == "2025", meta  # its own
+    assert meta.get("set_rng_seed") == "2024"

@@ -19,8 +19,10 @@ def test_generate_with_each_model_fills_the_list_and_the_roll(qtbot, models_wind
     for melody in melodies:
         assert melody.seed_end_ticks == seed.duration_ticks
         assert melody.seed.notes == seed.notes
+    for row, melody in enumerate(melodies):  # each variation's own seed, shown on its row
         meta = dict(melody.metadata)
-        assert meta["model"] == f"{kind}-tiny" and meta["rng_seed"] == "11"
+        assert meta["model"] == f"{kind}-tiny" and meta["rng_seed"] == str(11 + row)
+        assert f"seed {11 + row}" in win.ui.variations.item(row).text()
     roles = [role for _n, role in win.ui.roll.note_spans()]
     assert win.ui.roll.melody is melodies[0]
     assert roles.count("seed") == seed.note_count and roles.count("continuation") > 0

@@ -1,5 +1,5 @@
 """The optional MIDI output port (issue 5, item 6): listing is guarded, the choice is disabled with a
-reason when there is no port, and Play sends the shown melody to the chosen port from the worker.
+reason when there is no port (said in the list and the status line), and Play sends the shown melody to the chosen port from the worker.
 
 This machine has no MIDI backend (python-rtmidi) and no ALSA sequencer, so no virtual port can be
 opened; the port played through is a real `mido.ports.BaseOutput` that keeps what it is sent.
@@ -11,7 +11,7 @@ import mido
 import pytest
 
 from gui.playback_control import list_midi_ports
-from gui.widgets.transport import NO_MIDI_PORTS_TIP, SYNTH_OUTPUT
+from gui.widgets.transport import FIND_PORTS, NO_MIDI_PORTS_TIP, NO_PORT_FOUND, SYNTH_OUTPUT
 from musicgen.melody import Melody
 
 
@@ -40,15 +40,25 @@ def test_listing_ports_without_a_backend_gives_no_ports(no_midi_backend):
     assert list_midi_ports() == []
 
 
-def test_with_no_ports_the_output_choice_is_disabled_and_says_why(qtbot, window, no_midi_backend):
+def test_finding_no_ports_is_answered_in_the_window(qtbot, window, no_midi_backend):
+    """The answer was only a tooltip on a disabled control: now the output list says "No MIDI
+    port found" and the status line says why, whether asked from the menu or from the list."""
     combo = window.ui.transport.output_combo
     with qtbot.waitSignal(window.playback.midi_ports_listed, timeout=30000) as listed:
         window.actions.refresh_midi_ports.trigger()
     assert listed.args == [[]]
-    assert not combo.isEnabled()
-    assert combo.toolTip() == NO_MIDI_PORTS_TIP and "MIDI" in combo.toolTip()
-    assert [combo.itemText(i) for i in range(combo.count())] == [SYNTH_OUTPUT]
-    assert window.playback.midi_port is None
+    assert combo.isEnabled()
+    items = [combo.itemText(i) for i in range(combo.count())]
+    assert items == [SYNTH_OUTPUT, NO_PORT_FOUND, "", FIND_PORTS]  # "" is the separator
+    assert not combo.model().item(1).isEnabled()
+    assert combo.toolTip() == NO_MIDI_PORTS_TIP
+    qtbot.waitUntil(lambda: "No MIDI output port was found" in window.status.message)
+    assert "built-in synthesizer" in window.status.message
+    window.status.show_message("")
+    with qtbot.waitSignal(window.playback.midi_ports_listed, timeout=30000):
+        combo.setCurrentIndex(items.index(FIND_PORTS))  # "Find MIDI ports…" in the list
+    assert combo.currentIndex() == 0 and window.playback.midi_port is None
+    qtbot.waitUntil(lambda: "No MIDI output port was found" in window.status.message)
 
 
 def _choose_port(qtbot, window, name: str) -> list[RecordingPort]:

@@ -79,9 +79,12 @@ def test_fine_tune_from_the_dialog_then_pick_and_generate(qtbot, models_window, 
     assert files == ["my-reels.json", "my-reels.md", "my-reels.run", "my-reels.safetensors"]
     card_text = Path(path).with_suffix(".md").read_text()
     assert "held-out tunes" in card_text and "lstm-tiny (before)" in card_text
+    assert "do not compare with figures measured on other tunes" in card_text
     panel = win.ui.model_panel
     panel._on_activated(picker_names(win).index("my-reels"))
-    assert "before:" in panel.card_label.text() and panel.library_row.isVisibleTo(panel)
+    assert "lstm-tiny on the same tunes:" in panel.card_label.text()
+    assert "of your own tunes held out" in panel.card_label.text()
+    assert panel.library_row.isVisibleTo(panel)
     melodies = generate_and_wait(qtbot, win)
     assert melodies and dict(melodies[0].metadata).get("model") == "my-reels"
 

@@ -152,7 +152,7 @@ def test_variations_list_shows_each_variations_settings(qtbot):
     listing = VariationsList()
     qtbot.addWidget(listing)
     melody = _generated()
-    assert describe_settings(melody) == "lstm · T 0.8 · top-p 0.9 · seed 42 · 1 bars"
+    assert describe_settings(melody) == "lstm · T 0.8 · top-p 0.9 · seed 42"
     with qtbot.waitSignal(listing.variation_selected) as selected:
         listing.set_variations([melody, melody.with_metadata(temperature="1.5")])
     assert selected.args[0] == 0 and listing.count() == 2
@@ -180,14 +180,34 @@ def test_variations_list_keeps_each_generation_as_a_set(qtbot):
 
 @pytest.mark.parametrize("pickup", [0, 3, 6])
 @pytest.mark.parametrize("seed_notes", [5, 12, 13])
-def test_generated_bar_count_matches_the_continuation(pickup, seed_notes):
-    from gui.widgets.variations_list import generated_bar_count
+def test_new_bars_are_counted_as_a_musician_counts_them(pickup, seed_notes):
+    """Completing the seed's unfinished bar is not a new bar; a short last bar is one."""
+    from gui.widgets.variations_list import new_bar_count
 
     melody = Melody.from_pitches(list(range(60, 60 + 30)), 3, meter=Meter(6, 8),
                                  pickup_ticks=pickup)
     melody = melody.replace(seed_end_ticks=seed_notes * 3)
-    assert generated_bar_count(melody) == melody.continuation.bar_count
-    assert generated_bar_count(melody.replace(seed_end_ticks=None)) == 0
+    cont = melody.continuation  # its pickup is what completes the seed's last bar
+    whole, short = divmod(cont.duration_ticks - cont.pickup_ticks, 36)
+    assert new_bar_count(melody) == whole + (1 if short else 0)
+    assert new_bar_count(melody.replace(seed_end_ticks=None)) == 0
+
+
+def test_a_seed_ending_mid_bar_gets_exactly_the_bars_asked(qtbot):
+    """'Variation 1 (9 bars generated) · 8 bars' was the old label for 8 bars after a seed ending
+    mid-bar: the bar the seed leaves open is completed, then 8 bars follow."""
+    from gui.widgets.variations_list import VariationsList, describe_length
+
+    seed = Melody.from_pitches([60, 62, 64, 65, 67, 69], 12, meter=Meter(4, 4), pickup_ticks=12)
+    cont = Melody.from_pitches([69] * 3 + [67] * 32, 12, meter=Meter(4, 4))  # 3 beats + 8 bars
+    melody = seed.concatenated(cont).replace(seed_end_ticks=seed.duration_ticks)
+    assert seed.musician_bars == 2  # a pickup beat, a bar, and a bar begun
+    assert describe_length(melody) == "8 new bars, 10 in all"
+    listing = VariationsList()
+    qtbot.addWidget(listing)
+    listing.add_set([melody])
+    assert listing.item(0).text().startswith("Variation 1 — 8 new bars, 10 in all")
+    assert "9 bars generated" not in listing.item(0).text()
 
 
 @pytest.mark.parametrize("all_variations", [False, True])
@@ -204,3 +224,35 @@ def test_export_dialog_builds_a_request(qtbot, tmp_path, all_variations):
     assert request.all_variations == all_variations
     expected = tmp_path if all_variations else tmp_path / "the-kesh-continuation.abc"
     assert request.path == str(expected)
+
+
+def test_model_panel_never_sets_figures_on_other_tunes_side_by_side(qtbot):
+    """The shipped LSTM's 2.75 on the folk test split beside a fine-tune's 2.06 on 16 of the
+    user's tunes looked like the fine-tune was better: each figure says its tunes, and only
+    figures on the same tunes are named as comparable."""
+    from pathlib import Path
+
+    from gui.widgets.model_panel import ModelPanel
+    from musicgen.library import ModelInfo
+
+    folk = "the folk test split"
+    cards = [ModelInfo("lstm-folk", Path("/c/lstm-folk.safetensors"), "lstm", 3_000_000, "folk",
+                       2.75, folk),
+             ModelInfo("transformer-folk", Path("/c/transformer-folk.safetensors"), "transformer",
+                       3_100_000, "folk", 2.61, folk),
+             ModelInfo("my-reels", Path("/m/my-reels.safetensors"), "lstm", 3_000_000, "my reels",
+                       2.06, "16 of your own tunes held out (my reels)", bits_before=2.90,
+                       base="lstm-folk", user=True)]
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.set_models(cards, selected="lstm-folk")
+    text = panel.card_label.text()
+    assert "2.75" in text and "on the folk test split" in text
+    assert "Compares with transformer-folk (2.61): the same tunes." in text
+    assert "Not comparable with my-reels: measured on other tunes." in text
+    assert "2.06" not in text  # the fine-tune's figure is not set beside this one
+    panel.set_models(cards, selected="my-reels")
+    text = panel.card_label.text()
+    assert "2.06" in text and "on 16 of your own tunes held out (my reels)" in text
+    assert "lstm-folk on the same tunes: 2.90" in text  # the comparable pair: before and after
+    assert "Not comparable with lstm-folk, transformer-folk" in text and "2.75" not in text
