@@ -176,7 +176,7 @@ def test_opening_50_files_in_a_row(qtbot, window, tmp_path: Path) -> None:
     seed = None
     for path in _fifty_files(tmp_path / "one-by-one", good_last=False):
         before = len(errors)
-        with qtbot.waitSignals([window.worker._outcome], timeout=60000):
+        with qtbot.waitSignal(window.worker._outcome, timeout=60000):
             window.seeds.open_path(str(path))
         qtbot.waitUntil(lambda: _idle(window), timeout=60000)
         if len(errors) > before:
