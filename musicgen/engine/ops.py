@@ -1,18 +1,20 @@
 """The few array operations both engines share, written for small batches: in place where it pays.
 
 A generation step works on a handful of rows of a few hundred numbers, where NumPy's cost is the
-call, not the arithmetic (about half a microsecond each on the build machine). So every function
-here takes an ``out`` buffer or works in place, and the model weights are rearranged once at load
-(`fold_layer_norm`) so that a step does fewer calls.
+call, not the arithmetic (0.5-3 us each on the build machine, the more as the weights streaming
+through evict NumPy's own data from the caches). So every function here takes an ``out`` buffer
+or works in place, and the model weights are rearranged once at load (`fold_layer_norm`,
+`with_bias_row`, the GELU's constants) so that a step does fewer calls, and packed (`pack`).
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 
 import numpy as np
 
-__all__ = ["LN_EPS", "Dense", "pack", "with_bias_row", "eps_column", "normalize", "fold_layer_norm", "gelu_",
+__all__ = ["LN_EPS", "pack", "with_bias_row", "eps_column", "normalize", "fold_layer_norm", "gelu_",
            "GELU_SCALE", "log_softmax_at"]
 
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
@@ -24,43 +26,6 @@ _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
-# OpenBLAS (NumPy's BLAS) multiplies with a fast kernel up to rows * in * out = 100^3 and a slow
-# general one above; for a handful of rows, splitting the matrix into column blocks that fit the
-# small kernel is 1.3-2x faster (8 rows x 256 x 1024: 145 -> 77 us), from 32 rows on it is not
-# (benchmarks/bench_engine.py, `blocked_matmul`).
-_SMALL_KERNEL = 950_000
-_BLOCK_ROWS_MAX = 32
-
-
-class Dense:
-    """``x @ weight + bias`` for x (rows, in), weight (in, out), split for OpenBLAS as above."""
-
-    def __init__(self, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-        self.weight = np.ascontiguousarray(weight, dtype=np.float32)
-        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-        self._blocks: dict[int, list[tuple[int, np.ndarray]]] = {}
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        rows, (inputs, outputs) = x.shape[0], self.weight.shape
-        if rows * inputs * outputs <= _SMALL_KERNEL or rows > _BLOCK_ROWS_MAX:
-            y = x @ self.weight
-        else:
-            y = np.empty((rows, outputs), np.float32)
-            for start, block in self._split(max(16, _SMALL_KERNEL // (rows * inputs) // 16 * 16)):
-                np.matmul(x, block, out=y[:, start:start + block.shape[1]])
-        if self.bias is not None:
-            y += self.bias
-        return y
-
-    def _split(self, width: int) -> list[tuple[int, np.ndarray]]:
-        blocks = self._blocks.get(width)
-        if blocks is None:
-            blocks = self._blocks[width] = [
-                (j, np.ascontiguousarray(self.weight[:, j:j + width]))
-                for j in range(0, self.weight.shape[1], width)]
-        return blocks
-
-
 # (B, C) x (B, C) -> (B,) row dot products in one call (np.vecdot is NumPy 2's; einsum before)
 _vecdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("ij,ij->i", a, b))
 _HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 Linux
@@ -68,16 +33,23 @@ _HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 Linux
 
 def pack(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """C-contiguous float32 copies of ``arrays``, laid out one after another in one block that
-    starts on a 2 MB boundary (each array on a 64-byte one).
+    starts on a 2 MB boundary (each array on a 64-byte one), in memory the kernel is asked to
+    back with huge pages (``madvise``; where transparent huge pages are off it is plain memory).
 
-    A step reads every weight once (7 MB for the shipped Transformer); in separate allocations of
-    4 KB pages that is ~1,800 TLB entries, more than the CPU keeps, while NumPy asks the kernel for
-    huge pages for any block of 4 MB or more (``madvise``, where transparent huge pages are on),
-    so one block is a handful of pages: the products alone ran 1.2-1.8x faster
-    (benchmarks/bench_engine.py, ``packed_weights``).
+    A step reads every weight once (7 MB for the shipped Transformer, 3.7 MB for the LSTM); in
+    4 KB pages that is up to ~1,800 TLB entries, more than the CPU keeps, while in 2 MB pages it
+    is four: the Transformer's products alone ran 1.2-1.8x faster (bench_engine.py,
+    ``weight_layouts``).
     """
     sizes = [-(-a.size // 16) * 16 for a in arrays]  # floats, rounded up to 64 bytes
-    block = np.empty(sum(sizes) + _HUGE_PAGE // 4, np.float32)
+    nbytes = 4 * sum(sizes) + _HUGE_PAGE
+    memory = mmap.mmap(-1, nbytes)  # anonymous, zero-filled, page-aligned
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            memory.madvise(mmap.MADV_HUGEPAGE)
+        except OSError:  # a kernel without transparent huge pages: small pages, same numbers
+            pass
+    block = np.frombuffer(memory, np.float32)
     offset = (-block.ctypes.data % _HUGE_PAGE) // 4
     out = []
     for array, size in zip(arrays, sizes):

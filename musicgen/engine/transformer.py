@@ -50,9 +50,10 @@ class KVState:
         layers, _, heads, capacity, _ = self.keys.shape
         keys = np.zeros((layers, len(rows), heads, capacity, self.keys.shape[-1]), np.float32)
         values = np.zeros((layers, len(rows), heads, capacity, self.values.shape[-1]), np.float32)
-        if n:
-            keys[:, :, :, :n] = self.keys[:, rows, :, :n]
-            values[:, :, :, :n] = self.values[:, rows, :, :n]
+        if n:  # stream by stream: a fancy index would build the whole copy twice
+            for i, row in enumerate(rows.tolist()):
+                keys[:, i, :, :n] = self.keys[:, row, :, :n]
+                values[:, i, :, :n] = self.values[:, row, :, :n]
         return KVState(keys, values, self.tokens[rows], n, self.bucket[rows])
 
 
