@@ -43,7 +43,10 @@ def pack(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """
     sizes = [-(-a.size // 16) * 16 for a in arrays]  # floats, rounded up to 64 bytes
     nbytes = 4 * sum(sizes) + _HUGE_PAGE
-    memory = mmap.mmap(-1, nbytes)  # anonymous, zero-filled, page-aligned
+    if hasattr(mmap, "MAP_PRIVATE"):  # private: shared anonymous memory gets no huge pages
+        memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # Windows: anonymous, page-aligned
+        memory = mmap.mmap(-1, nbytes)
     if hasattr(mmap, "MADV_HUGEPAGE"):
         try:
             memory.madvise(mmap.MADV_HUGEPAGE)
