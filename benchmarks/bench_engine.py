@@ -287,11 +287,13 @@ def weight_layouts(repeats: int) -> None:
     rng = np.random.default_rng(0)
     w = rng.standard_normal((1024, 256), dtype=np.float32)  # (4H, H)
     w_rows = np.ascontiguousarray(w.T)
-    cols, rows = rng.standard_normal((256, 8), dtype=np.float32), rng.standard_normal((8, 256), dtype=np.float32)
+    cols = rng.standard_normal((256, 8), dtype=np.float32)
+    rows = rng.standard_normal((8, 256), dtype=np.float32)
     shapes = [(193, 580), (193, 192), (193, 768), (769, 192)] * 4 + [(193, 144)]
     separate = [rng.standard_normal(shape, dtype=np.float32) for shape in shapes]
     packed = pack(separate)
-    x, h = rng.standard_normal((1, 193), dtype=np.float32), rng.standard_normal((1, 769), dtype=np.float32)
+    x = rng.standard_normal((1, 193), dtype=np.float32)
+    h = rng.standard_normal((1, 769), dtype=np.float32)
 
     def products(weights: list[np.ndarray]) -> Callable[[], None]:
         def run() -> None:
@@ -306,7 +308,8 @@ def weight_layouts(repeats: int) -> None:
     emit(bench="weight_layouts", lstm_8_streams_us={"as_rows": round(as_rows * 1e3, 1),
                                                     "as_columns": round(as_cols * 1e3, 1)},
          columns_speedup=round(as_rows / as_cols, 2),
-         transformer_products_us={"separate": round(apart * 1e3, 1), "packed": round(together * 1e3, 1)},
+         transformer_products_us={"separate": round(apart * 1e3, 1),
+                                  "packed": round(together * 1e3, 1)},
          packed_speedup=round(apart / together, 2))
 
 

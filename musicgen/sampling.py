@@ -363,7 +363,8 @@ def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...], config: 
             if state is None:
                 state = states.after(row.state, token_id)  # type: ignore[union-attr]
             row.state = state
-            mask_index[r] = masks.unconstrained_index if done else states.mask_rows[state]  # type: ignore[union-attr]
+            mask_index[r] = (masks.unconstrained_index if done
+                             else states.mask_rows[state])  # type: ignore[union-attr]
         else:
             if row.tracker is not None:
                 row.tracker.advance(token_id)

@@ -2,12 +2,18 @@
 `musicgen.models.transformer`, rearranged once at load so a step makes few NumPy calls.
 
 - Each LayerNorm's gain and bias are folded into the matrix that reads it (``ops.fold_layer_norm``),
-  and the query columns are pre-scaled by ``1 / sqrt(head_dim)``.
+  and the query columns are pre-scaled by ``1 / sqrt(head_dim)``; every bias is a last row of its
+  matrix (``ops.with_bias_row``), so a product and its bias are one call, and GELU's constants
+  are folded into the matrices on either side (``ops.gelu_``).
+- A step's buffers are made once per batch size and kept in the state (`_Work`); the weights sit
+  in one huge-page block (``ops.pack``).
 - Metrical position (``bar_position`` models) is a transition table ``next_bucket[bucket, id]``:
   one lookup per step instead of the count's few comparisons.
-- The cache holds every layer's keys and values (L, B, heads, capacity, head_dim); positions are
-  absolute, and when it is full the model *slides* as torch's does: the last ``max_len // 2``
-  tokens are re-encoded from position 0, so logits after a slide equal torch's.
+- The cache holds every layer's keys (L, B, heads, capacity, head_dim) and values, each head's
+  with a column of ones after them (head_dim + 1), so one product with the attention weights gives
+  the softmax's numerators and denominator together; positions are absolute, and when it is
+  full the model *slides* as torch's does: the last ``max_len // 2`` tokens are re-encoded from
+  position 0, so logits after a slide equal torch's.
 """
 
 from __future__ import annotations
@@ -112,9 +118,9 @@ class _Layer:
         value_w[:, :, :head_dim] = qkv[:, 2 * width:].reshape(width, heads, head_dim)
         value_b = np.ones((heads, head_dim + 1), np.float32)
         value_b[:, :head_dim] = qkv_bias[2 * width:].reshape(heads, head_dim)
-        self.qkv = with_bias_row(np.concatenate([qkv[:, :2 * width], value_w.reshape(width, -1)], 1),
-                                 np.concatenate([qkv_bias[:2 * width], value_b.reshape(-1)]),
-                                 eps_column(width))
+        weight = np.concatenate([qkv[:, :2 * width], value_w.reshape(width, -1)], 1)
+        bias = np.concatenate([qkv_bias[:2 * width], value_b.reshape(-1)])
+        self.qkv = with_bias_row(weight, bias, eps_column(width))
         self.proj = with_bias_row(get("attn.proj.weight").T, get("attn.proj.bias"))
         fc, fc_bias = fold_layer_norm(get("ln2.weight"), get("ln2.bias"),
                                       get("mlp.fc.weight"), get("mlp.fc.bias"))
@@ -130,13 +136,16 @@ class _Work:
 
     def __init__(self, batch: int, count: int, width: int, heads: int, ff: int) -> None:
         rows, head_dim = batch * count, width // heads
-        self.x = np.empty((rows, width), np.float32)  # the residual stream
+        self.x = np.empty((rows, width), np.float32)  # the residual stream (each call's gather)
         self.delta = np.empty((rows, width), np.float32)
         self.normed_1 = _ones_column((rows, width + 1), eps_column(width))  # `ops.normalize`
         self.qkv = np.empty((rows, 2 * width + heads * (head_dim + 1)), np.float32)
 
-        def split(block: np.ndarray, size: int) -> np.ndarray:  # (rows, nh * size) -> (B, nh, T, size)
-            return block.reshape(batch, count, heads, size).transpose(0, 2, 1, 3)
+        def split(block: np.ndarray, size: int) -> np.ndarray:  # (rows, nh * size) -> (B, nh, T, s)
+            view = block.reshape(batch, count, heads, size).transpose(0, 2, 1, 3)
+            if not np.shares_memory(view, block):  # a reshape may copy: writes would be lost
+                raise AssertionError("a step buffer view is a copy")
+            return view
         self.q = split(self.qkv[:, :width], head_dim)
         self.k = split(self.qkv[:, width:2 * width], head_dim)
         self.v = split(self.qkv[:, 2 * width:], head_dim + 1)
@@ -261,8 +270,7 @@ class TransformerEngine(NumpyEngine):
         batch, count = ids.shape
         start = state.length
         work = self._work(batch, count, state)
-        x = work.x
-        np.take(self._tok, ids.reshape(-1), axis=0, out=x)
+        x = work.x = self._tok[ids.reshape(-1)]  # a fancy index: faster than np.take(out=) here
         x.reshape(batch, count, -1)[:] += self._pos[start:start + count]
         if self._bar is not None:
             x += self._bar[self._buckets(ids, state).reshape(-1)]
