@@ -4,7 +4,7 @@ Prints JSON lines. For each shipped model (or a random-initialised one of the sh
 a batch-1 and a batch-8 step on one core (CPU seconds per step, best of --repeats, so a busy
 machine's waiting is left out; ratios to torch in the same run), each engine's largest
 probability difference from torch, and the sampler's own cost per step. Then start-up (import
-and load, each in a fresh process), install size, and OpenBLAS's blocked product (`ops.Dense`).
+and load, each in a fresh process), install size, and two weight layouts (`weight_layouts`).
 
     taskset -c 1 .venv/bin/python benchmarks/bench_engine.py [--repeats 7] [--steps 300] [--smoke]
 
@@ -177,25 +177,57 @@ class _FrozenEngine:
 
 def sampler_overhead(kind: str, engines: dict[str, Any], args: argparse.Namespace) -> None:
     """generate_ids end to end (tokens/s) with each engine, and the sampler's own cost per step
-    (with `_FrozenEngine`), at batch 1 and 8; "before" is the torch path of issue 4's sampler."""
+    (with `_FrozenEngine`), at batch 1 and 8. "before" is what generating cost before the engine:
+    issue 4's sampler (read from git history, commit `BEFORE_COMMIT`) on the torch model, in
+    the same process; absent where the history is not at hand."""
     from musicgen.io import read_melody
     from musicgen.tokens import GrammarTracker
 
     melody = read_melody(ROOT / "data" / "kesh-jig.abc").first_bars(4)
     seed = VOCAB.encode(melody, end=False)
+    before = _sampler_before()
     for batch in (1, 8):
         config = GenerationConfig(bars=None, max_tokens=args.steps, stop_at_end=False,
                                   variations=batch)
 
-        def sample(engine: Any) -> float:
-            return cpu_ms_per_call(lambda: generate_ids(
+        def sample(engine: Any, generate: Callable[..., Any] = generate_ids,
+                   rng: Callable[[], Any] = lambda: np.random.default_rng(0)) -> float:
+            return cpu_ms_per_call(lambda: generate(
                 engine, seed, config, tracker=GrammarTracker.from_melody(VOCAB, melody),
-                rng=np.random.default_rng(0)), 1, args.repeats) / args.steps
+                rng=rng()), 1, args.repeats) / args.steps
         per_step = {name: sample(engines[name]) for name in ("numpy", "torch")}
+        if before is not None:
+            per_step["before"] = sample(engines["torch"].model, before.generate_ids,
+                                        lambda: torch.Generator().manual_seed(0))
         own = sample(_FrozenEngine(engines["numpy"], seed))
+        extra = {}
+        if before is not None:
+            extra = {"numpy_speedup_vs_before": round(per_step["before"] / per_step["numpy"], 2),
+                     "target_speedup": 2}
         emit(bench="sampler", kind=kind, batch=batch,
              tokens_per_s={name: round(batch / ms * 1e3) for name, ms in per_step.items()},
-             sampler_us_per_step=round(own * 1e3, 1), target_us=20)
+             **extra, sampler_us_per_step=round(own * 1e3, 1), target_us=20)
+
+
+BEFORE_COMMIT = "d9b2539^"  # the last commit before the engine and the NumPy sampler
+
+
+def _sampler_before() -> Any:
+    """musicgen/sampling.py as of `BEFORE_COMMIT`, imported as a module of its own; None where
+    git or the history is missing."""
+    import importlib.util
+
+    try:
+        source = subprocess.run(["git", "show", f"{BEFORE_COMMIT}:musicgen/sampling.py"], cwd=ROOT,
+                                capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = Path(tempfile.mkdtemp(prefix="sampler-before-")) / "sampling_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("sampling_before", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 # ------------------------------------------------------------------------------ start-up, size
@@ -245,18 +277,40 @@ def install_size() -> None:
     emit(bench="install_size", megabytes_beyond_numpy=mb)
 
 
-def blocked_matmul(repeats: int) -> None:
-    """OpenBLAS's small-matrix kernel: 8 rows x 256 x 1024 whole and in column blocks (ops.Dense)."""
-    from musicgen.engine.ops import Dense
+def weight_layouts(repeats: int) -> None:
+    """Two layout choices of the engine, each against the alternative: the LSTM's product at 8
+    streams with streams as columns ((4H x H) @ (H x 8), `engine.lstm`) or as rows, and the
+    shipped-size Transformer's 17 products of a batch-1 step with the weights packed in one
+    huge-page block (`ops.pack`) or as separate arrays."""
+    from musicgen.engine.ops import pack
 
     rng = np.random.default_rng(0)
-    dense = Dense(rng.standard_normal((256, 1024), dtype=np.float32))
-    x = rng.standard_normal((8, 256), dtype=np.float32)
+    w = rng.standard_normal((1024, 256), dtype=np.float32)  # (4H, H)
+    w_rows = np.ascontiguousarray(w.T)
+    cols = rng.standard_normal((256, 8), dtype=np.float32)
+    rows = rng.standard_normal((8, 256), dtype=np.float32)
+    shapes = [(193, 580), (193, 192), (193, 768), (769, 192)] * 4 + [(193, 144)]
+    separate = [rng.standard_normal(shape, dtype=np.float32) for shape in shapes]
+    packed = pack(separate)
+    x = rng.standard_normal((1, 193), dtype=np.float32)
+    h = rng.standard_normal((1, 769), dtype=np.float32)
+
+    def products(weights: list[np.ndarray]) -> Callable[[], None]:
+        def run() -> None:
+            for weight in weights:
+                np.matmul(h if weight.shape[0] == 769 else x, weight)
+        return run
     with blas_threads(1):
-        whole = cpu_ms_per_call(lambda: x @ dense.weight, 200, repeats)
-        blocked = cpu_ms_per_call(lambda: dense(x), 200, repeats)
-    emit(bench="blocked_matmul", rows=8, inputs=256, outputs=1024, whole_us=round(whole * 1e3, 1),
-         blocked_us=round(blocked * 1e3, 1), speedup=round(whole / blocked, 2))
+        as_rows = cpu_ms_per_call(lambda: rows @ w_rows, 200, repeats)
+        as_cols = cpu_ms_per_call(lambda: w @ cols, 200, repeats)
+        apart = cpu_ms_per_call(products(separate), 100, repeats)
+        together = cpu_ms_per_call(products(packed), 100, repeats)
+    emit(bench="weight_layouts", lstm_8_streams_us={"as_rows": round(as_rows * 1e3, 1),
+                                                    "as_columns": round(as_cols * 1e3, 1)},
+         columns_speedup=round(as_rows / as_cols, 2),
+         transformer_products_us={"separate": round(apart * 1e3, 1),
+                                  "packed": round(together * 1e3, 1)},
+         packed_speedup=round(apart / together, 2))
 
 
 def main() -> None:
@@ -284,7 +338,7 @@ def main() -> None:
                 onnx = Path(tmp) / f"{kind}-step.onnx"
                 startup(kind, resolve_checkpoint(kind), onnx if onnx.exists() else None, 3)
     install_size()
-    blocked_matmul(args.repeats)
+    weight_layouts(args.repeats)
     emit(bench="machine_after", load_average=[round(x, 2) for x in os.getloadavg()])
 
 

@@ -10,7 +10,9 @@ process and its forked readers count once), and the highest resident set of any 
 1 GB for the app and the CLI, 1.5 GB for training. Prints JSON lines.
 
 Scenarios: ``cli_generate`` / ``app_generate`` (the shipped LSTM and Transformer, 8 variations of
-32 bars); ``cli_open`` / ``app_open`` (a 19.5 MB ABC tune book, a MIDI file of 40,000 notes and a
+32 bars); ``app_first_generate`` (what a user's first minute costs: the window started as
+``musicgen-gui`` starts it, the default model and example tune loaded, one Generate with the
+default settings; limit 400 MB, issue 17; it fails if torch was imported); ``cli_open`` / ``app_open`` (a 19.5 MB ABC tune book, a MIDI file of 40,000 notes and a
 MusicXML score of 10,000 notes: the largest of each that read within the default budget; then a
 19.5 MB MusicXML score that the budget stops); ``cli_prepare`` / ``app_prepare`` (the folk corpus,
 with the user's parse cache copied in when there is one; the app in a data folder of its own, so
@@ -35,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 APP_LIMIT_MB, TRAIN_LIMIT_MB = 1024, 1536
+FIRST_GENERATION_LIMIT_MB = 400  # issue 17: the app after start-up and a first generation
 _POLL_S = 0.02
 _PSS_EVERY = 5  # smaps_rollup costs a walk of every mapping: PSS each 5th poll, VmHWM always
 
@@ -72,6 +75,18 @@ elif task == "open":  # each file becomes the seed, or fails with a sentence (th
         win.seeds.open_path(path); wait(win.seed.seed_changed, win.seeds.load_failed)
 elif task == "prepare":
     win.seeds.load_corpus(); wait(win.seeds.corpus_loaded)
+elif task == "first":  # as a user's first minute: start, then Generate with every default
+    ready = {"model": False, "seed": False}
+    win.models.model_ready.connect(lambda *a: ready.__setitem__("model", True))
+    win.seed.seed_changed.connect(lambda *a: ready.__setitem__("seed", True))
+    win.start(None)  # the default model preloaded, the example tune as the seed
+    end = time.monotonic() + 600
+    while not all(ready.values()) and time.monotonic() < end:
+        app.processEvents(); time.sleep(0.005)
+    assert all(ready.values()), ready
+    win.generation.generate(); wait(win.generation.generation_finished, *failed)
+    assert win.ui.variations.count() >= 1, win.dialogs.last_error
+    assert "torch" not in sys.modules, "the app imported torch"
 win.close()
 """
 
@@ -226,6 +241,8 @@ def run(smoke: bool, only: set[str] | None, folder: Path) -> list[dict]:
         "app_generate": lambda: [measure("app_generate", app + [
             "generate", settings, corpus, str(seed), ",".join(models), str(variations), str(bars)],
             env, APP_LIMIT_MB, models=len(models), variations=variations, bars=bars)],
+        "app_first_generate": lambda: [measure("app_first_generate", app + [
+            "first", settings, corpus], env, FIRST_GENERATION_LIMIT_MB)],
         "cli_open": lambda: [measure(f"cli_open_{p.suffix[1:]}", cli + ["info", str(p)], env,
                                      APP_LIMIT_MB, file_mb=round(p.stat().st_size / 1e6, 2))
                              for p in files] + [measure(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from typing import Any, Collection, Sequence
 
 import numpy as np
@@ -66,10 +67,13 @@ class ConstraintMasks:
         self.never = frozenset(never)
         self._by_state: dict[Any, int] = {}
         self._by_allowed: dict[tuple[int, ...], int] = {}
+        # taken on a cache miss only: the app samples and explains in two threads at once
+        self.lock = threading.RLock()
         self._rows: list[np.ndarray] = []
         self._table = np.empty((0, vocab.size), np.float32)
         self.unconstrained_index = self._row(tuple(i for i in range(vocab.size) if i not in self.never))
         self.unconstrained = self._rows[self.unconstrained_index]  # (V,): only what never comes
+        self.states = _States(self)
 
     @classmethod
     def shared(
@@ -90,8 +94,8 @@ class ConstraintMasks:
             preferred = [i for i in allowed if i not in self.banned]
             bias = np.full(self.vocab.size, -np.inf, np.float32)
             bias[preferred or list(allowed)] = 0.0  # never leave a row with nothing to sample
-            index = self._by_allowed[allowed] = len(self._rows)
             self._rows.append(bias)
+            index = self._by_allowed[allowed] = len(self._rows) - 1
         return index
 
     def index(self, tracker: GrammarTracker) -> int:
@@ -99,9 +103,10 @@ class ConstraintMasks:
         key = (tracker.bar_ticks, tracker.meter_constraint, tracker.state_key())
         index = self._by_state.get(key)
         if index is None:
-            grammar = tracker.allowed()
-            allowed = tuple(i for i in grammar if i not in self.never)
-            index = self._by_state[key] = self._row(allowed or grammar)
+            with self.lock:
+                grammar = tracker.allowed()
+                allowed = tuple(i for i in grammar if i not in self.never)
+                index = self._by_state[key] = self._row(allowed or grammar)
         return index
 
     @property
@@ -120,13 +125,54 @@ _SHARED: dict[Any, ConstraintMasks] = {}
 _SHARED_LIMIT = 16
 
 
+class _States:
+    """Grammar states numbered (by `GrammarTracker.transition_key`), each with its mask row, and
+    the state after each (state, id) memoised: a row's step is then a dict lookup and a list
+    lookup, not a tracker update and a mask-key build. One per `ConstraintMasks`, so shared
+    across calls like the masks; replaced by a fresh one when a call starts past `_STATES_LIMIT`
+    transitions."""
+
+    def __init__(self, masks: ConstraintMasks) -> None:
+        self.masks = masks
+        self.mask_rows: list[int] = []  # state -> its row of masks.table
+        self.next: dict[int, int] = {}  # state * V + id -> state
+        self._trackers: list[GrammarTracker] = []
+        self._by_key: dict[tuple, int] = {}
+
+    def number(self, tracker: GrammarTracker) -> int:
+        """The tracker's state (numbered on first sight)."""
+        key = tracker.transition_key()
+        state = self._by_key.get(key)
+        if state is None:
+            with self.masks.lock:
+                state = self._by_key.get(key)
+                if state is None:
+                    self.mask_rows.append(self.masks.index(tracker))
+                    self._trackers.append(copy.copy(tracker))
+                    state = self._by_key[key] = len(self._trackers) - 1
+        return state
+
+    def after(self, state: int, token_id: int) -> int:
+        """The state after ``token_id`` from ``state`` (memoised in ``next``)."""
+        tracker = copy.copy(self._trackers[state])
+        tracker.advance(token_id)
+        following = self.number(tracker)
+        self.next[state * self.masks.vocab.size + token_id] = following  # after it exists
+        return following
+
+
+_STATES_LIMIT = 500_000
+
+
 class _Row:
     """Bookkeeping for one variation: its tracker, its ids and why it stopped."""
 
-    __slots__ = ("tracker", "ids", "bars", "notes", "done", "last_kind", "closing_bits", "closing_notes")
+    __slots__ = ("tracker", "state", "ids", "bars", "notes", "done", "last_kind", "closing_bits",
+                 "closing_notes")
 
     def __init__(self, tracker: GrammarTracker | None) -> None:
         self.tracker = tracker
+        self.state = -1  # its number in `_States` when the grammar's transitions are memoised
         self.ids: list[int] = []
         self.bars = 0
         self.notes = 0
@@ -146,23 +192,6 @@ class _Row:
         tune's A part coming back is music.
         """
         return _loops(self.ids), self.closing_bits / max(1, self.closing_notes)
-
-    def take(self, token_id: int, kinds: tuple[int, ...], config: GenerationConfig) -> None:
-        kind = kinds[token_id]
-        self.ids.append(token_id)
-        if self.tracker is not None:
-            self.tracker.advance(token_id)
-        if kind == BAR:
-            self.bars += 1
-        elif kind == PITCH and self.last_kind != TIE:
-            self.notes += 1
-        self.last_kind = kind
-        self.done = (
-            (kind == EOS)
-            or (config.bars is not None and self.bars >= config.bars)
-            or (config.max_notes is not None and self.notes >= config.max_notes and kind != PITCH)
-            or len(self.ids) >= config.token_limit
-        )
 
     def progress(self, config: GenerationConfig) -> float:
         if self.done:
@@ -232,15 +261,6 @@ def generate_ids(
     return [min(group, key=_Row.closing_cost).ids for group in groups]
 
 
-def _row_masks(rows: list[_Row], masks: ConstraintMasks) -> np.ndarray:
-    """The (K, V) additive mask of every row (finished rows get the unconstrained one)."""
-    free = masks.unconstrained_index
-    indexes = [masks.index(row.tracker) if row.tracker is not None and not row.done else free
-               for row in rows]
-    table = masks.table
-    return table[indexes[0]] if len(indexes) == 1 else table[indexes]  # (V,) broadcasts for K = 1
-
-
 def _sample_loop(
     step: _CachedStepper | _RecomputeStepper,
     config: GenerationConfig,
@@ -257,23 +277,42 @@ def _sample_loop(
     logits = step.first_logits()  # (K, V)
     kinds, pad = vocab.kinds, vocab.pad_id
     settings = (config.temperature, config.top_k, config.top_p)
+    states = masks.states if all(row.tracker is not None and row.tracker.transition_key()
+                                 is not None for row in rows) else None
+    if states is not None and len(states.next) > _STATES_LIMIT:
+        states = masks.states = _States(masks)
+    if states is not None:
+        for row in rows:
+            row.state = states.number(row.tracker)  # type: ignore[arg-type]
+    mask_index = np.array([_mask_row(row, masks, states) for row in rows])
     for count in range(config.token_limit):
         check_stop(should_stop, "generation")
-        chosen = choose_next(logits + _row_masks(rows, masks), *settings, noise)  # (K,)
+        table = masks.table
+        mask = table[mask_index[0]] if len(rows) == 1 else table[mask_index]  # (V,) broadcasts
+        chosen = choose_next(logits + mask, *settings, noise)  # (K,)
         if closing_from is not None and any(r.bars >= closing_from for r in rows):
             bits = (log_softmax_at(logits, chosen) / -LN2).tolist()  # -log2 p, temperature 1
             for row, token_id, cost in zip(rows, chosen.tolist(), bits):
                 if not row.done and row.bars >= closing_from:
                     row.closing_bits += cost
                     row.closing_notes += kinds[token_id] == PITCH and row.last_kind != TIE
-        finished = _take(rows, chosen, kinds, config)
-        if on_progress is not None and (count % _PROGRESS_EVERY == 0 or all(r.done for r in rows)):
+        finished, done_rows = _take(rows, chosen, kinds, config, masks, states, mask_index)
+        if on_progress is not None and (count % _PROGRESS_EVERY == 0 or done_rows == len(rows)):
             report(on_progress, sum(r.progress(config) for r in rows) / len(rows), 1.0, "generating")
-        if all(row.done for row in rows):
+        if done_rows == len(rows):
             return
         if finished:  # finished rows keep stepping (one batch) on padding, ignored
             chosen = np.where(finished, pad, chosen)
         logits = step(chosen)
+
+
+def _mask_row(row: _Row, masks: ConstraintMasks, states: _States | None) -> int:
+    """The row of ``masks.table`` for this row's next id (finished rows: unconstrained)."""
+    if row.done or row.tracker is None:
+        return masks.unconstrained_index
+    if states is not None:
+        return states.mask_rows[row.state]
+    return masks.index(row.tracker)
 
 
 LOOP_BARS = 4  # a continuation restating this many of its own bars in a row loops
@@ -297,14 +336,48 @@ def _loops(ids: Sequence[int], vocab: Vocabulary = VOCAB) -> bool:
     return False
 
 
-def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...],
-          config: GenerationConfig) -> list[bool] | None:
-    """Give each unfinished row its id; which rows were already done (None when none was)."""
+def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...], config: GenerationConfig,
+          masks: ConstraintMasks, states: _States | None,
+          mask_index: np.ndarray) -> tuple[list[bool] | None, int]:
+    """Give each unfinished row its id, and set its mask row for the next step in ``mask_index``;
+    which rows were already done (None when none was), and how many are done now. One loop, its
+    work inlined: it runs for every row and step."""
     done_before = [row.done for row in rows]
-    for row, token_id, was_done in zip(rows, chosen.tolist(), done_before):
-        if not was_done:
-            row.take(token_id, kinds, config)
-    return done_before if any(done_before) else None
+    done_now = 0
+    bars_wanted, notes_wanted, limit = config.bars, config.max_notes, config.token_limit
+    size = masks.vocab.size
+    following = states.next if states is not None else None
+    for r, token_id in enumerate(chosen.tolist()):
+        row = rows[r]
+        if row.done:
+            done_now += 1
+            continue
+        kind = kinds[token_id]
+        row.ids.append(token_id)
+        if kind == BAR:
+            row.bars += 1
+        elif kind == PITCH and row.last_kind != TIE:
+            row.notes += 1
+        row.last_kind = kind
+        done = row.done = (
+            (kind == EOS)
+            or (bars_wanted is not None and row.bars >= bars_wanted)
+            or (notes_wanted is not None and row.notes >= notes_wanted and kind != PITCH)
+            or len(row.ids) >= limit
+        )
+        done_now += done
+        if following is not None:
+            state = following.get(row.state * size + token_id)
+            if state is None:
+                state = states.after(row.state, token_id)  # type: ignore[union-attr]
+            row.state = state
+            mask_index[r] = (masks.unconstrained_index if done
+                             else states.mask_rows[state])  # type: ignore[union-attr]
+        else:
+            if row.tracker is not None:
+                row.tracker.advance(token_id)
+            mask_index[r] = _mask_row(row, masks, None)
+    return (done_before if any(done_before) else None), done_now
 
 
 class _CachedStepper:

@@ -337,6 +337,16 @@ class GrammarTracker:
         tie_pitch = self.last_pitch_id if (self.tie_pending or self.expect == "note_end") else None
         return (self.expect, position, tie_pitch, self.tie_pending)
 
+    def transition_key(self) -> tuple | None:
+        """Everything that decides `allowed()` now and after any further ids, for samplers that
+        number the states and memoise their transitions (`musicgen.sampling`); ``bars_done``, only
+        counted, is left out. None for a subclass, whose future may depend on more (a
+        `CadenceTracker`'s on the bar count)."""
+        if type(self) is not GrammarTracker:
+            return None
+        return (self.bar_ticks, self.meter_constraint, self.expect, self.position,
+                self.last_pitch_id, self.tie_pending, self.ended)
+
     def allowed(self) -> tuple[int, ...]:
         v = self.vocab
         room = self.bar_ticks - self.position

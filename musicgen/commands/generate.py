@@ -99,11 +99,12 @@ def output_paths(output: str | os.PathLike[str], count: int) -> list[Path]:
 
 def _check_outputs(paths: list[Path]) -> None:
     """Refuse an unknown suffix or an unwritable folder before any work is done."""
-    import musicgen.playback  # noqa: F401  (registers the .wav writer)
     from musicgen.io import WRITABLE_SUFFIXES
 
     known_suffixes = sorted(set(WRITABLE_SUFFIXES) | {".wav"})
     suffix = paths[0].suffix.lower()
+    if suffix == ".wav":  # only then: the synthesiser costs 40 ms of imports at every start
+        import musicgen.playback  # noqa: F401  (registers the .wav writer)
     if suffix not in known_suffixes:
         known = ", ".join(known_suffixes)
         raise WriteError(f"Cannot write {paths[0]}: unknown file type {suffix or '(none)'}; use {known}.")

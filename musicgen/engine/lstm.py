@@ -2,35 +2,53 @@
 
 Rearranged once at load so a step makes few NumPy calls:
 
-- the first layer's input projection of every token is precomputed (``embed @ W_ih0.T + b``, a
-  (V, 4H) table), so the first layer costs one row lookup plus ``h @ W_hh0``;
+- the first layer's input projection of every token is precomputed (``W_ih0 @ embed + b``, kept
+  as a (V, 4H) table: a row gather is fast), so the first layer costs one lookup plus ``W_hh0 @ h``;
+- a later layer's two matrices are one, ``[W_ih | W_hh]`` (4H, 2H), and its input and its own
+  last output sit one above the other in the state's ``h``, so its gates are one product;
 - the gates are reordered i, f, o, g and the three sigmoid gates' rows halved, so one ``tanh``
-  over all four gates gives ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` for i, f, o and ``tanh`` for g.
+  over all four gates gives ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` for i, f, o and ``tanh`` for g;
+- streams are columns (torch's (4H, H) matrices times (H, B) states): with 8 streams OpenBLAS
+  multiplies (1024 x 256) @ (256 x 8) 1.2-1.3x faster than (8 x 256) @ (256 x 1024);
+- the matrices sit in one huge-page block (`ops.pack`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from musicgen.engine.base import EngineUnsupported, NumpyEngine, count_parameters, require
-from musicgen.engine.ops import Dense
+from musicgen.engine.ops import pack
 
 __all__ = ["LSTMEngine", "LSTMState"]
 
 
 @dataclass
 class LSTMState:
-    """Hidden and cell state, each (num_layers, B, H); a step replaces the arrays, never edits them."""
+    """Hidden and cell state of B streams: ``h`` (num_layers * H, B), layer n in rows
+    n*H..(n+1)*H, and ``c`` (num_layers, H, B). A step updates both in place (callers copy with
+    ``select``, as the engine interface says)."""
 
     h: np.ndarray
     c: np.ndarray
+    work: dict = field(default_factory=dict, repr=False, compare=False)  # step buffers by B
 
     def select(self, rows: np.ndarray) -> "LSTMState":
-        """A state whose row i is row ``rows[i]`` of this one."""
-        return LSTMState(self.h[:, rows], self.c[:, rows])
+        """A state whose stream i is stream ``rows[i]`` of this one (a copy)."""
+        return LSTMState(self.h[:, rows], self.c[:, :, rows])
+
+
+class _Work:
+    """A step's gate buffers for B streams, and fixed views of the four gates (i, f, o, g)."""
+
+    def __init__(self, hidden: int, batch: int) -> None:
+        self.gates = np.empty((4 * hidden, batch), np.float32)
+        self.scratch = np.empty((4 * hidden, batch), np.float32)
+        self.sig = self.gates[:3 * hidden]
+        self.i, self.f, self.o, self.g = (self.gates[k * hidden:(k + 1) * hidden] for k in range(4))
 
 
 def _gate_order(matrix: np.ndarray, hidden: int) -> np.ndarray:
@@ -49,15 +67,21 @@ class LSTMEngine(NumpyEngine):
         self.vocab_size, hidden = int(config["vocab_size"]), int(config["hidden_dim"])
         self.layers, self.hidden = int(config["num_layers"]), hidden
         f64 = {name: array.astype(np.float64) for name, array in arrays.items()}
-        table = f64["embed.weight"] @ f64["lstm.weight_ih_l0"].T
-        table += f64["lstm.bias_ih_l0"] + f64["lstm.bias_hh_l0"]
-        self._table = _f32(_gate_order(table.T, hidden).T)  # (V, 4H)
-        self._w_hh = [Dense(_gate_order(f64[f"lstm.weight_hh_l{n}"], hidden).T)
-                      for n in range(self.layers)]  # each (H, 4H)
-        self._w_ih = [Dense(_gate_order(f64[f"lstm.weight_ih_l{n}"], hidden).T,
-                            _gate_order(f64[f"lstm.bias_ih_l{n}"] + f64[f"lstm.bias_hh_l{n}"], hidden))
-                      for n in range(1, self.layers)]  # layers 1..: (H, 4H), bias (4H,)
-        self._head = Dense(arrays["head.weight"].T, arrays["head.bias"])  # (H, V)
+
+        def bias(n: int) -> np.ndarray:
+            return f64[f"lstm.bias_ih_l{n}"] + f64[f"lstm.bias_hh_l{n}"]
+
+        table = f64["lstm.weight_ih_l0"] @ f64["embed.weight"].T + bias(0)[:, None]  # (4H, V)
+        matrices = [_gate_order(table, hidden).T, _gate_order(f64["lstm.weight_hh_l0"], hidden)]
+        for n in range(1, self.layers):  # [W_ih | W_hh] (4H, 2H), then the bias (4H, 1)
+            matrices.append(_gate_order(np.hstack([f64[f"lstm.weight_ih_l{n}"],
+                                                   f64[f"lstm.weight_hh_l{n}"]]), hidden))
+            matrices.append(_gate_order(bias(n), hidden)[:, None])
+        matrices += [f64["head.weight"].T, f64["head.bias"]]  # (H, V), (V,)
+        packed = pack([m.astype(np.float32) for m in matrices])
+        self._table, self._w_hh0 = packed[0], packed[1]
+        self._w_cat, self._bias = packed[2:-2:2], packed[3:-2:2]
+        self._head, self._head_bias = packed[-2], packed[-1]
         self.parameters = count_parameters(arrays)
 
     @classmethod
@@ -77,35 +101,25 @@ class LSTMEngine(NumpyEngine):
     # ------------------------------------------------------------------------------- stepping
     def new_state(self, batch: int) -> LSTMState:
         """Zero state for ``batch`` streams (what ``forward`` starts from)."""
-        shape = (self.layers, batch, self.hidden)
-        return LSTMState(np.zeros(shape, np.float32), np.zeros(shape, np.float32))
+        return LSTMState(np.zeros((self.layers * self.hidden, batch), np.float32),
+                         np.zeros((self.layers, self.hidden, batch), np.float32))
 
     def step(self, ids: np.ndarray, state: LSTMState) -> tuple[np.ndarray, LSTMState]:
-        """One token per row, ids (B,): next-token logits (B, V) and the new state."""
-        h_all, c_all = np.empty_like(state.h), np.empty_like(state.c)
-        gates = self._table[ids]  # (B, 4H): layer 0's input projection, bias included
-        x = None
-        for n in range(self.layers):
-            if n:
-                gates = self._w_ih[n - 1](x)
-            gates += self._w_hh[n](state.h[n])
-            x = self._cell(gates, state.c[n], h_all[n], c_all[n])
-        return self._head(x), LSTMState(h_all, c_all)
-
-    def _cell(self, gates: np.ndarray, c: np.ndarray, h_out: np.ndarray, c_out: np.ndarray) -> np.ndarray:
-        """h and c after one step from the pre-activations (B, 4H) in i, f, o, g order."""
-        hidden = self.hidden
-        np.tanh(gates, out=gates)
-        sig = gates[:, :3 * hidden]
-        sig += 1.0
-        sig *= 0.5  # i, f, o = sigmoid
-        np.multiply(gates[:, hidden:2 * hidden], c, out=c_out)  # f * c
-        g = gates[:, 3 * hidden:]
-        g *= gates[:, :hidden]  # i * g
-        c_out += g
-        np.tanh(c_out, out=h_out)
-        h_out *= gates[:, 2 * hidden:3 * hidden]  # o * tanh(c)
-        return h_out
+        """One token per stream, ids (B,): next-token logits (B, V); the state updated in place."""
+        hidden, h, c = self.hidden, state.h, state.c
+        work = state.work.get(len(ids))
+        if work is None:
+            work = state.work[len(ids)] = _Work(hidden, len(ids))
+        np.matmul(self._w_hh0, h[:hidden], out=work.gates)
+        work.gates += self._table[ids].T  # layer 0's input projection, bias in (rows: a fast gather)
+        _cell(work, c[0], h[:hidden])
+        for n in range(1, self.layers):
+            np.matmul(self._w_cat[n - 1], h[(n - 1) * hidden:(n + 1) * hidden], out=work.gates)
+            work.gates += self._bias[n - 1]
+            _cell(work, c[n], h[n * hidden:(n + 1) * hidden])
+        logits = h[(self.layers - 1) * hidden:].T @ self._head  # (B, V)
+        logits += self._head_bias
+        return logits, state
 
     def run(self, ids: Sequence[int], state: LSTMState) -> tuple[np.ndarray, LSTMState]:
         """Consume a chunk of ids (one stream) after ``state``: logits (T, V) and the new state.
@@ -113,33 +127,37 @@ class LSTMEngine(NumpyEngine):
         Layer by layer over the whole chunk (a seed): each layer's input projection is one
         matrix product for all T tokens, and its recurrent matrix stays in cache for its T steps.
         """
-        h_all, c_all = np.empty_like(state.h), np.empty_like(state.c)
-        inputs = self._table[np.asarray(ids, dtype=np.int64)]  # (T, 4H), layer 0's projection
+        hidden = self.hidden
+        state = state.select(np.zeros(1, np.int64))  # a copy: the caller's state stays as it was
+        work = _Work(hidden, 1)
+        inputs = self._table[np.asarray(ids, dtype=np.int64)].T  # (4H, T), layer 0's projection
         for n in range(self.layers):
-            outputs = self._run_layer(n, inputs, state, (h_all, c_all))
-            if n + 1 < self.layers:
-                inputs = self._w_ih[n](outputs)  # layer n + 1's projection, all T at once
-        return self._head(outputs), LSTMState(h_all, c_all)
-
-    def _run_layer(self, n: int, inputs: np.ndarray, state: LSTMState,
-                   out: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        """Layer n over projected inputs (T, 4H) from the state's row 0: its outputs (T, H); its
-        last h and c go into ``out`` (h_all, c_all)."""
-        outputs = np.empty((len(inputs), self.hidden), np.float32)
-        h, c = state.h[n], state.c[n]  # (1, H) each
-        w_hh = self._w_hh[n]
-        for t in range(len(inputs)):
-            gates = inputs[t:t + 1] + w_hh(h)
-            c_next = np.empty_like(c)
-            h = self._cell(gates, c, outputs[t:t + 1], c_next)
-            c = c_next
-        out[0][n], out[1][n] = h, c
-        return outputs
+            if n:
+                w_ih = self._w_cat[n - 1][:, :hidden]
+                inputs = w_ih @ outputs + self._bias[n - 1]  # (4H, T): all T at once
+            w_hh = self._w_hh0 if n == 0 else self._w_cat[n - 1][:, hidden:]
+            h, c = state.h[n * hidden:(n + 1) * hidden], state.c[n]  # (H, 1) each, updated
+            outputs = np.empty((hidden, len(ids)), np.float32)
+            for t in range(len(ids)):
+                np.add(inputs[:, t:t + 1], np.matmul(w_hh, h, out=work.scratch), out=work.gates)
+                _cell(work, c, h)
+                outputs[:, t:t + 1] = h
+        logits = outputs.T @ self._head
+        logits += self._head_bias
+        return logits, state
 
     def forward(self, ids: Sequence[int]) -> np.ndarray:
         """Logits (T, V) for every position of one sequence from the zero state (no cache)."""
         return self.run(ids, self.new_state(1))[0]
 
 
-def _f32(array: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(array, dtype=np.float32)
+def _cell(work: _Work, c: np.ndarray, h: np.ndarray) -> None:
+    """h and c (H, B), in place, after one step from the pre-activations in ``work.gates``."""
+    np.tanh(work.gates, out=work.gates)
+    work.sig += 1.0
+    work.sig *= 0.5  # i, f, o = sigmoid
+    c *= work.f
+    work.g *= work.i
+    c += work.g
+    np.tanh(c, out=h)
+    h *= work.o

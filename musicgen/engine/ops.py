@@ -1,18 +1,21 @@
 """The few array operations both engines share, written for small batches: in place where it pays.
 
 A generation step works on a handful of rows of a few hundred numbers, where NumPy's cost is the
-call, not the arithmetic (about half a microsecond each on the build machine). So every function
-here takes an ``out`` buffer or works in place, and the model weights are rearranged once at load
-(`fold_layer_norm`) so that a step does fewer calls.
+call, not the arithmetic (0.5-3 us each on the build machine, the more as the weights streaming
+through evict NumPy's own data from the caches). So every function here takes an ``out`` buffer
+or works in place, and the model weights are rearranged once at load (`fold_layer_norm`,
+`with_bias_row`, the GELU's constants) so that a step does fewer calls, and packed (`pack`).
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 
 import numpy as np
 
-__all__ = ["LN_EPS", "Dense", "normalize", "fold_layer_norm", "gelu_", "softmax_", "log_softmax_at"]
+__all__ = ["LN_EPS", "pack", "with_bias_row", "eps_column", "normalize", "fold_layer_norm", "gelu_",
+           "GELU_SCALE", "log_softmax_at"]
 
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 
@@ -21,58 +24,72 @@ LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 _AS_P = 0.3275911
 _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
-_HALF_A = tuple(a / 2 for a in _AS_A)
 
 
-# OpenBLAS (NumPy's BLAS) multiplies with a fast kernel up to rows * in * out = 100^3 and a slow
-# general one above; for a handful of rows, splitting the matrix into column blocks that fit the
-# small kernel is 1.3-2x faster (8 rows x 256 x 1024: 145 -> 77 us), from 32 rows on it is not
-# (benchmarks/bench_engine.py, `blocked_matmul`).
-_SMALL_KERNEL = 950_000
-_BLOCK_ROWS_MAX = 32
+# (B, C) x (B, C) -> (B,) row dot products in one call (np.vecdot is NumPy 2's; einsum before)
+_vecdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("ij,ij->i", a, b))
+_HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 Linux
 
 
-class Dense:
-    """``x @ weight + bias`` for x (rows, in), weight (in, out), split for OpenBLAS as above."""
+def pack(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """C-contiguous float32 copies of ``arrays``, laid out one after another in one block that
+    starts on a 2 MB boundary (each array on a 64-byte one), in memory the kernel is asked to
+    back with huge pages (``madvise``; where transparent huge pages are off it is plain memory).
 
-    def __init__(self, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-        self.weight = np.ascontiguousarray(weight, dtype=np.float32)
-        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-        self._blocks: dict[int, list[tuple[int, np.ndarray]]] = {}
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        rows, (inputs, outputs) = x.shape[0], self.weight.shape
-        if rows * inputs * outputs <= _SMALL_KERNEL or rows > _BLOCK_ROWS_MAX:
-            y = x @ self.weight
-        else:
-            y = np.empty((rows, outputs), np.float32)
-            for start, block in self._split(max(16, _SMALL_KERNEL // (rows * inputs) // 16 * 16)):
-                np.matmul(x, block, out=y[:, start:start + block.shape[1]])
-        if self.bias is not None:
-            y += self.bias
-        return y
-
-    def _split(self, width: int) -> list[tuple[int, np.ndarray]]:
-        blocks = self._blocks.get(width)
-        if blocks is None:
-            blocks = self._blocks[width] = [
-                (j, np.ascontiguousarray(self.weight[:, j:j + width]))
-                for j in range(0, self.weight.shape[1], width)]
-        return blocks
-
-
-def normalize(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """LayerNorm without its gain and bias (those are folded into the next matrix): rows of x (..., C)."""
-    width = x.shape[-1]
-    mean = np.add.reduce(x, axis=-1, keepdims=True)
-    mean *= 1.0 / width
-    np.subtract(x, mean, out=out)
-    var = np.add.reduce(out * out, axis=-1, keepdims=True)
-    var *= 1.0 / width
-    var += LN_EPS
-    np.sqrt(var, out=var)
-    out /= var
+    A step reads every weight once (7 MB for the shipped Transformer, 3.7 MB for the LSTM); in
+    4 KB pages that is up to ~1,800 TLB entries, more than the CPU keeps, while in 2 MB pages it
+    is four: the Transformer's products alone ran 1.2-1.8x faster (bench_engine.py,
+    ``weight_layouts``).
+    """
+    sizes = [-(-a.size // 16) * 16 for a in arrays]  # floats, rounded up to 64 bytes
+    nbytes = 4 * sum(sizes) + _HUGE_PAGE
+    if hasattr(mmap, "MAP_PRIVATE"):  # private: shared anonymous memory gets no huge pages
+        memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # Windows: anonymous, page-aligned
+        memory = mmap.mmap(-1, nbytes)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            memory.madvise(mmap.MADV_HUGEPAGE)
+        except OSError:  # a kernel without transparent huge pages: small pages, same numbers
+            pass
+    block = np.frombuffer(memory, np.float32)
+    offset = (-block.ctypes.data % _HUGE_PAGE) // 4
+    out = []
+    for array, size in zip(arrays, sizes):
+        view = block[offset:offset + array.size].reshape(array.shape)
+        view[...] = array
+        out.append(view)
+        offset += size
     return out
+
+
+def with_bias_row(weight: np.ndarray, bias: np.ndarray, column: float = 1.0) -> np.ndarray:
+    """``[weight; bias / column]`` (in + 1, out) float32: ``[x, column] @ it`` is
+    ``x @ weight + bias`` in one product, the input's last column kept in a buffer
+    (`transformer._Work`)."""
+    return np.ascontiguousarray(np.vstack([weight, np.asarray(bias)[None, :] / column]),
+                                dtype=np.float32)
+
+
+def eps_column(width: int) -> float:
+    """The constant `normalize` finds after a row of ``width`` numbers: sqrt(width * LN_EPS)."""
+    return math.sqrt(width * LN_EPS)
+
+
+def normalize(x: np.ndarray, row: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """LayerNorm without its gain and bias (those are folded into the next matrix) of the rows of
+    x (B, C), into ``row[:, :C]``, *divided by sqrt(C)* (the next matrix's rows are multiplied by
+    it, `fold_layer_norm`). ``row`` (B, C + 1) ends in a column holding ``eps_column(C)``, so
+    one dot product of a row with itself gives C * (variance + LN_EPS); that column then
+    multiplies the next matrix's bias row (`with_bias_row`). ``mean`` is ``full(C, 1 / C)``.
+    Five NumPy calls, whatever B."""
+    out = row[:, :-1]
+    centre = x @ mean  # (B,) row means
+    np.subtract(x, centre[:, None], out=out)
+    spread = _vecdot(row, row)  # (B,) C * (variance + eps)
+    np.sqrt(spread, out=spread)
+    np.divide(out, spread[:, None], out=out)
+    return row
 
 
 def fold_layer_norm(
@@ -80,47 +97,48 @@ def fold_layer_norm(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``Linear(LayerNorm(x))`` as ``normalize(x) @ W + b``: W (in, out) float32 and b (out,).
 
-    ``weight`` is torch's (out, in) matrix. Computed in float64, so the only difference from
-    torch is the order of float32 additions (relative 1e-7).
+    ``weight`` is torch's (out, in) matrix; W is multiplied by sqrt(in), as `normalize` leaves
+    its rows sqrt(in) times too short. Computed in float64, so the only difference from torch is the
+    order of float32 additions (relative 1e-7).
     """
     w = weight.astype(np.float64)
-    folded = (w * gain.astype(np.float64)[None, :]).T  # (in, out)
+    folded = (w * gain.astype(np.float64)[None, :]).T * np.sqrt(w.shape[1])  # (in, out)
     b = w @ bias.astype(np.float64)
     if weight_bias is not None:
         b = b + weight_bias
     return np.ascontiguousarray(folded, dtype=np.float32), b.astype(np.float32)
 
 
-def gelu_(x: np.ndarray, scratch: np.ndarray, scratch2: np.ndarray) -> np.ndarray:
-    """torch's exact (erf) GELU of x, in place; ``scratch`` and ``scratch2`` have x's shape.
+# GELU's input is taken pre-scaled, y = GELU_SCALE * x (the scale folded into the matrix before),
+# so A&S 7.1.26's t = 1 / (1 + p z), z = |x| / sqrt2, is 1 / (1 + |y|); its output is
+# GELU(x) * GELU_SCALE (the matrix after divides by it).
+GELU_SCALE = _AS_P * _INV_SQRT2
+_GELU_C = tuple(a / 2 for a in _AS_A)
+_GELU_EXP = -1.0 / _AS_P**2  # -z^2 = -y^2 / p^2
 
-    ``x * Phi(x) = relu(x) - |x| erfc(|x| / sqrt2) / 2`` (both signs), erfc from A&S 7.1.26.
+
+def gelu_(y: np.ndarray, a: np.ndarray, t: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """GELU_SCALE * torch's exact (erf) GELU of x = y / GELU_SCALE, in place; ``a``, ``t`` and
+    ``poly`` are scratch of y's shape.
+
+    ``x * Phi(x) = relu(x) - |x| erfc(|x| / sqrt2) / 2`` (both signs), erfc from A&S 7.1.26
+    (absolute error below 1.5e-7, so GELU's stays below 2e-6): 19 NumPy calls, whatever the size.
     """
-    a, t = scratch, scratch2
-    np.abs(x, out=a)
-    np.multiply(a, _AS_P * _INV_SQRT2, out=t)
-    t += 1.0
+    np.abs(y, out=a)
+    np.add(a, 1.0, out=t)
     np.reciprocal(t, out=t)
-    poly = np.multiply(t, _HALF_A[-1])  # Horner: t (a1 + t (a2 + ... + t a5)), halved
-    for coefficient in _HALF_A[-2::-1]:
+    np.multiply(t, _GELU_C[-1], out=poly)  # Horner: t (c1 + t (c2 + ... + t c5))
+    for coefficient in _GELU_C[-2::-1]:
         poly += coefficient
         poly *= t
-    np.multiply(a, a, out=t)
-    t *= -0.5
-    np.exp(t, out=t)  # exp(-z^2), z = |x| / sqrt2
+    poly *= a  # |y| erfc(z) / 2 before its exp(-z^2)
+    np.square(a, out=t)
+    t *= _GELU_EXP
+    np.exp(t, out=t)  # exp(-z^2): underflows to 0 far out, never overflows
     poly *= t
-    poly *= a  # |x| erfc(z) / 2
-    np.maximum(x, 0.0, out=x)
-    x -= poly
-    return x
-
-
-def softmax_(scores: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, in place."""
-    scores -= np.maximum.reduce(scores, axis=-1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= np.add.reduce(scores, axis=-1, keepdims=True)
-    return scores
+    np.maximum(y, 0.0, out=y)
+    y -= poly
+    return y
 
 
 def log_softmax_at(logits: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -2,24 +2,31 @@
 `musicgen.models.transformer`, rearranged once at load so a step makes few NumPy calls.
 
 - Each LayerNorm's gain and bias are folded into the matrix that reads it (``ops.fold_layer_norm``),
-  and the query columns are pre-scaled by ``1 / sqrt(head_dim)``.
+  and the query columns are pre-scaled by ``1 / sqrt(head_dim)``; every bias is a last row of its
+  matrix (``ops.with_bias_row``), so a product and its bias are one call, and GELU's constants
+  are folded into the matrices on either side (``ops.gelu_``).
+- A step's buffers are made once per batch size and kept in the state (`_Work`); the weights sit
+  in one huge-page block (``ops.pack``).
 - Metrical position (``bar_position`` models) is a transition table ``next_bucket[bucket, id]``:
   one lookup per step instead of the count's few comparisons.
-- The cache holds every layer's keys and values (L, B, heads, capacity, head_dim); positions are
-  absolute, and when it is full the model *slides* as torch's does: the last ``max_len // 2``
-  tokens are re-encoded from position 0, so logits after a slide equal torch's.
+- The cache holds every layer's keys (L, B, heads, capacity, head_dim) and values, each head's
+  with a column of ones after them (head_dim + 1), so one product with the attention weights gives
+  the softmax's numerators and denominator together; positions are absolute, and when it is
+  full the model *slides* as torch's does: the last ``max_len // 2`` tokens are re-encoded from
+  position 0, so logits after a slide equal torch's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from musicgen.engine.base import EngineUnsupported, NumpyEngine, count_parameters, require
-from musicgen.engine.ops import Dense, fold_layer_norm, gelu_, normalize, softmax_
+from musicgen.engine.ops import (GELU_SCALE, eps_column, fold_layer_norm, gelu_, normalize, pack,
+                                 with_bias_row)
 
 __all__ = ["TransformerEngine", "KVState", "MAX_BAR_TICKS", "sinusoidal_table"]
 
@@ -29,20 +36,30 @@ _SINUSOID_SCALE = 0.02 * math.sqrt(2.0)  # as the torch model: sin/cos scaled to
 
 @dataclass
 class KVState:
-    """Generation state: cached keys/values, the ids they encode, and the metrical position."""
+    """Generation state: cached keys/values, the ids they encode, and the metrical position.
+
+    Each head's cached values carry a last column of ones, so one product with the attention
+    weights gives the softmax's numerators and its denominator together.
+    """
 
     keys: np.ndarray  # (L, B, nh, capacity, hs)
-    values: np.ndarray  # (L, B, nh, capacity, hs)
+    values: np.ndarray  # (L, B, nh, capacity, hs + 1), the last column 1 at valid positions
     tokens: np.ndarray  # (B, capacity) int64, re-encoded when the window slides
     length: int  # valid positions
     bucket: np.ndarray  # (B,) int64 metrical-position bucket after the last cached token
+    work: dict = field(default_factory=dict, repr=False, compare=False)  # step buffers by rows
 
     def select(self, rows: np.ndarray) -> "KVState":
-        """A state whose row i is row ``rows[i]`` of this one (only the valid positions copied)."""
+        """A state whose row i is row ``rows[i]`` of this one: only the valid positions are copied
+        (the rest of the fresh cache is untouched zero pages, which cost no memory)."""
         n = self.length
-        keys, values = np.zeros_like(self.keys[:, rows]), np.zeros_like(self.values[:, rows])
-        keys[..., :n, :] = self.keys[:, rows, :, :n]
-        values[..., :n, :] = self.values[:, rows, :, :n]
+        layers, _, heads, capacity, _ = self.keys.shape
+        keys = np.zeros((layers, len(rows), heads, capacity, self.keys.shape[-1]), np.float32)
+        values = np.zeros((layers, len(rows), heads, capacity, self.values.shape[-1]), np.float32)
+        if n:  # stream by stream: a fancy index would build the whole copy twice
+            for i, row in enumerate(rows.tolist()):
+                keys[:, i, :, :n] = self.keys[:, row, :, :n]
+                values[:, i, :, :n] = self.values[:, row, :, :n]
         return KVState(keys, values, self.tokens[rows], n, self.bucket[rows])
 
 
@@ -79,33 +96,71 @@ def expected_shapes(config: dict) -> dict[str, tuple]:
 
 
 class _Layer:
-    """One block's matrices, LayerNorms folded in; the stream x is (rows, C)."""
+    """One block's matrices, each with its bias as an extra last row (`ops.with_bias_row`), the
+    LayerNorms folded in, the queries pre-scaled, and one extra output column per head that is
+    always 1 (zero weights, bias 1): the cached values' column of ones."""
 
-    def __init__(self, a: dict[str, np.ndarray], prefix: str, head_dim: int) -> None:
+    MATRICES = ("qkv", "proj", "fc", "out")
+
+    def __init__(self, a: dict[str, np.ndarray], prefix: str, heads: int) -> None:
         def get(name: str) -> np.ndarray:
             return a[prefix + name]
 
         qkv, qkv_bias = fold_layer_norm(get("ln1.weight"), get("ln1.bias"),
                                         get("attn.qkv.weight"), get("attn.qkv.bias"))
         width = qkv.shape[0]
+        head_dim = width // heads
         scale = np.float32(1.0 / math.sqrt(head_dim))
         qkv[:, :width] *= scale  # queries pre-scaled
         qkv_bias[:width] *= scale
-        self.qkv = Dense(qkv, qkv_bias)
-        self.proj = Dense(get("attn.proj.weight").T, get("attn.proj.bias"))
-        self.fc = Dense(*fold_layer_norm(get("ln2.weight"), get("ln2.bias"),
-                                         get("mlp.fc.weight"), get("mlp.fc.bias")))
-        self.out = Dense(get("mlp.proj.weight").T, get("mlp.proj.bias"))
+        # values as (heads, head_dim + 1): each head's block followed by its column of ones
+        value_w = np.zeros((width, heads, head_dim + 1), np.float32)
+        value_w[:, :, :head_dim] = qkv[:, 2 * width:].reshape(width, heads, head_dim)
+        value_b = np.ones((heads, head_dim + 1), np.float32)
+        value_b[:, :head_dim] = qkv_bias[2 * width:].reshape(heads, head_dim)
+        weight = np.concatenate([qkv[:, :2 * width], value_w.reshape(width, -1)], 1)
+        bias = np.concatenate([qkv_bias[:2 * width], value_b.reshape(-1)])
+        self.qkv = with_bias_row(weight, bias, eps_column(width))
+        self.proj = with_bias_row(get("attn.proj.weight").T, get("attn.proj.bias"))
+        fc, fc_bias = fold_layer_norm(get("ln2.weight"), get("ln2.bias"),
+                                      get("mlp.fc.weight"), get("mlp.fc.bias"))
+        self.fc = with_bias_row(fc * GELU_SCALE, fc_bias * GELU_SCALE,  # `gelu_` takes it scaled
+                                eps_column(width))
+        self.out = with_bias_row(get("mlp.proj.weight").T / GELU_SCALE, get("mlp.proj.bias"))
 
-    def mlp_(self, x: np.ndarray, scratch: np.ndarray) -> None:
-        """x += MLP(LayerNorm(x)), in place."""
-        hidden = self.fc(normalize(x, scratch))
-        gelu_(hidden, np.empty_like(hidden), np.empty_like(hidden))
-        x += self.out(hidden)
 
-    def attend_(self, y: np.ndarray, x: np.ndarray) -> None:
-        """x += proj(y) for the attention output y (rows, C), in place."""
-        x += self.proj(y)
+class _Work:
+    """The buffers of one call's shape (B streams x T tokens), and fixed views into them: a step
+    allocates nothing but its logits. The columns of ones after ``normed``, ``attended`` and
+    ``hidden`` multiply the matrices' bias rows."""
+
+    def __init__(self, batch: int, count: int, width: int, heads: int, ff: int) -> None:
+        rows, head_dim = batch * count, width // heads
+        self.x = np.empty((rows, width), np.float32)  # the residual stream (each call's gather)
+        self.delta = np.empty((rows, width), np.float32)
+        self.normed_1 = _ones_column((rows, width + 1), eps_column(width))  # `ops.normalize`
+        self.qkv = np.empty((rows, 2 * width + heads * (head_dim + 1)), np.float32)
+
+        def split(block: np.ndarray, size: int) -> np.ndarray:  # (rows, nh * size) -> (B, nh, T, s)
+            view = block.reshape(batch, count, heads, size).transpose(0, 2, 1, 3)
+            if not np.shares_memory(view, block):  # a reshape may copy: writes would be lost
+                raise AssertionError("a step buffer view is a copy")
+            return view
+        self.q = split(self.qkv[:, :width], head_dim)
+        self.k = split(self.qkv[:, width:2 * width], head_dim)
+        self.v = split(self.qkv[:, 2 * width:], head_dim + 1)
+        self.attended_1 = _ones_column((rows, width + 1))
+        self.heads = split(self.attended_1[:, :width], head_dim)
+        self.hidden_1 = _ones_column((rows, ff + 1))
+        self.hidden = self.hidden_1[:, :ff]
+        self.scratch = (np.empty((rows, ff), np.float32), np.empty((rows, ff), np.float32),
+                        np.empty((rows, ff), np.float32))
+
+
+def _ones_column(shape: tuple[int, int], value: float = 1.0) -> np.ndarray:
+    array = np.empty(shape, np.float32)
+    array[:, -1] = value
+    return array
 
 
 class TransformerEngine(NumpyEngine):
@@ -116,7 +171,8 @@ class TransformerEngine(NumpyEngine):
     def __init__(self, config: dict, arrays: dict[str, np.ndarray]) -> None:
         self.vocab_size, width = int(config["vocab_size"]), int(config["d_model"])
         self.heads, self.max_context = int(config["n_heads"]), int(config["max_len"])
-        self.head_dim = width // self.heads
+        self.head_dim, self.width = width // self.heads, width
+        self.ff = int(config["d_ff"])
         self._tok = arrays["tok_embed.weight"].copy()
         if config.get("pos_encoding", "learned") == "learned":
             self._pos = arrays["pos_embed.weight"].copy()
@@ -125,11 +181,26 @@ class TransformerEngine(NumpyEngine):
         self._bar = arrays["bar_embed.weight"].copy() if config.get("bar_position") else None
         if self._bar is not None:
             self._next_bucket = _bucket_table(arrays["token_ticks"])
-        self._layers = [_Layer(arrays, f"blocks.{b}.", self.head_dim)
+        self._layers = [_Layer(arrays, f"blocks.{b}.", self.heads)
                         for b in range(int(config["n_layers"]))]
-        self._head = Dense(*fold_layer_norm(arrays["ln_f.weight"], arrays["ln_f.bias"],
-                                            arrays["head.weight"], None))
+        self._head = with_bias_row(*fold_layer_norm(arrays["ln_f.weight"], arrays["ln_f.bias"],
+                                                    arrays["head.weight"], None), eps_column(width))
+        self._mean = np.full(width, 1.0 / width, np.float32)  # x @ mean: each row's mean
+        self._pack()
         self.parameters = count_parameters(arrays)
+
+    def _pack(self) -> None:
+        """Every matrix a step reads, in one huge-page block (`ops.pack`), in the order read."""
+        names = ["_tok", "_pos"] + (["_bar"] if self._bar is not None else [])
+        tables = [getattr(self, name) for name in names]
+        matrices = [getattr(layer, m) for layer in self._layers for m in _Layer.MATRICES]
+        packed = pack(tables + matrices + [self._head])
+        for name, array in zip(names, packed):
+            setattr(self, name, array)
+        for n, layer in enumerate(self._layers):
+            for m, name in enumerate(_Layer.MATRICES):
+                setattr(layer, name, packed[len(names) + 4 * n + m])
+        self._head = packed[-1]
 
     @classmethod
     def check(cls, config: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -144,7 +215,8 @@ class TransformerEngine(NumpyEngine):
     def new_state(self, batch: int) -> KVState:
         """An empty cache for ``batch`` streams (untouched positions cost no memory: calloc)."""
         shape = (len(self._layers), batch, self.heads, self.max_context, self.head_dim)
-        return KVState(np.zeros(shape, np.float32), np.zeros(shape, np.float32),
+        return KVState(np.zeros(shape, np.float32), np.zeros(shape[:-1] + (self.head_dim + 1,),
+                                                              np.float32),
                        np.zeros((batch, self.max_context), np.int64), 0,
                        np.zeros(batch, np.int64))
 
@@ -180,6 +252,16 @@ class TransformerEngine(NumpyEngine):
             state = self._slide(state)
         return self._extend(ids.reshape(-1, 1), state)[:, 0], state
 
+    def _work(self, batch: int, count: int, state: KVState) -> _Work:
+        """Buffers for this shape: a step's are kept in its state (one per caller, so two threads
+        stepping their own states never share them); a chunk's are made for it."""
+        if count > 1:
+            return _Work(batch, count, self.width, self.heads, self.ff)
+        work = state.work.get(batch)
+        if work is None:
+            work = state.work[batch] = _Work(batch, 1, self.width, self.heads, self.ff)
+        return work
+
     def _extend(self, ids: np.ndarray, state: KVState) -> np.ndarray:
         """Run ids (B, T) at positions L..L+T-1 on top of the cache; logits (B, T, V).
 
@@ -187,17 +269,24 @@ class TransformerEngine(NumpyEngine):
         """
         batch, count = ids.shape
         start = state.length
-        x = self._tok[ids.reshape(-1)]  # (B * T, C), a copy
+        work = self._work(batch, count, state)
+        x = work.x = self._tok[ids.reshape(-1)]  # a fancy index: faster than np.take(out=) here
         x.reshape(batch, count, -1)[:] += self._pos[start:start + count]
         if self._bar is not None:
             x += self._bar[self._buckets(ids, state).reshape(-1)]
-        scratch = np.empty_like(x)
+        mask = None
+        if count > 1:  # query i sits at position start + i and sees keys 0..start + i
+            mask = np.triu(np.full((count, start + count), -np.inf, np.float32), k=start + 1)
         for n, layer in enumerate(self._layers):
-            self._attention_(layer, x, scratch, state.keys[n], state.values[n], (batch, start))
-            layer.mlp_(x, scratch)
+            self._attention_(layer, work, state.keys[n], state.values[n], start, mask)
+            normalize(x, work.normed_1, self._mean)
+            np.matmul(work.normed_1, layer.fc, out=work.hidden)
+            gelu_(work.hidden, *work.scratch)
+            x += np.matmul(work.hidden_1, layer.out, out=work.delta)
         state.tokens[:, start:start + count] = ids
         state.length = start + count
-        return self._head(normalize(x, scratch)).reshape(batch, count, -1)
+        normalize(x, work.normed_1, self._mean)
+        return (work.normed_1 @ self._head).reshape(batch, count, -1)
 
     def _buckets(self, ids: np.ndarray, state: KVState) -> np.ndarray:
         """Metrical-position buckets (B, T) after each token; the state keeps the last."""
@@ -211,22 +300,26 @@ class TransformerEngine(NumpyEngine):
         state.bucket = out[:, -1].copy()
         return out
 
-    def _attention_(self, layer: _Layer, x: np.ndarray, scratch: np.ndarray, keys: np.ndarray,
-                    values: np.ndarray, where: tuple[int, int]) -> None:
-        """x (B * T, C) += causal self-attention of LayerNorm(x) over the cache and itself."""
-        batch, start = where
-        count, width = x.shape[0] // batch, x.shape[1]
-        qkv = layer.qkv(normalize(x, scratch))
-        q, k, v = qkv.reshape(batch, count, 3, self.heads, self.head_dim).transpose(2, 0, 3, 1, 4)
-        end = start + count
-        keys[:, :, start:end] = k  # (B, nh, T, hs) into the cache
-        values[:, :, start:end] = v
-        scores = q @ keys[:, :, :end].swapaxes(-1, -2)  # (B, nh, T, end)
-        if count > 1:  # query i sits at position start + i and sees keys 0..start + i
-            scores += np.triu(np.full((count, end), -np.inf, np.float32), k=start + 1)
-        softmax_(scores)
-        y = scores @ values[:, :, :end]  # (B, nh, T, hs)
-        layer.attend_(y.transpose(0, 2, 1, 3).reshape(batch * count, width), x)
+    def _attention_(self, layer: _Layer, work: _Work, keys: np.ndarray, values: np.ndarray,
+                    start: int, mask: np.ndarray | None) -> None:
+        """x (B * T, C) += causal self-attention of LayerNorm(x) over the cache and itself.
+
+        The values' column of ones makes ``weights @ values`` give each softmax denominator
+        beside the numerators; the division writes the heads straight into ``attended``.
+        """
+        normalize(work.x, work.normed_1, self._mean)
+        np.matmul(work.normed_1, layer.qkv, out=work.qkv)
+        end = start + work.q.shape[2]
+        keys[:, :, start:end] = work.k  # (B, nh, T, hs) into the cache
+        values[:, :, start:end] = work.v  # (B, nh, T, hs + 1)
+        scores = work.q @ keys[:, :, :end].swapaxes(-1, -2)  # (B, nh, T, end)
+        if mask is not None:
+            scores += mask
+        scores -= np.maximum.reduce(scores, axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        summed = scores @ values[:, :, :end]  # (B, nh, T, hs + 1): numerators, then denominator
+        np.divide(summed[..., :-1], summed[..., -1:], out=work.heads)
+        work.x += np.matmul(work.attended_1, layer.proj, out=work.delta)
 
 
 POS_ENCODINGS = ("learned", "sinusoidal")
