@@ -21,7 +21,8 @@ from musicgen.corpus.tunes import DEFAULT_SPLIT_VERSION, SPLIT_FRACTIONS, SPLIT_
     assign_splits, corpus_stats, split_keys
 from musicgen.errors import CorpusError
 from musicgen.melody import Melody
-from musicgen.progress import ProgressFn, StopFn
+from musicgen.progress import ProgressFn, StopFn, check_stop
+from musicgen.progress import report as report_progress
 from musicgen.userdirs import cache_dir, data_dir
 
 __all__ = ["FORMAT_VERSION", "prepared_path", "prepare_corpus", "load_corpus"]
@@ -65,6 +66,8 @@ def prepare_corpus(
         sources, cache_dir(), workers=workers, on_progress=on_progress, should_stop=should_stop
     )
     fingerprint = _fingerprint(sources, split_version)
+    check_stop(should_stop, "corpus preparation")
+    report_progress(on_progress, 0, 0, "checking and splitting the tunes")
     tunes, report = _build(corpus_id, sources, records, split_version)
     payload = {
         "format": FORMAT_VERSION, "name": corpus_id, "fingerprint": fingerprint, "report": report,

@@ -93,7 +93,9 @@ class Corpus:
         )
         digest = hashlib.sha256()
         for t in tunes:
-            digest.update(json.dumps(melody_to_json(t.melody), sort_keys=True).encode())
+            music = melody_to_json(t.melody)
+            music.pop("fields", None)  # the music alone: header fields do not change a fingerprint
+            digest.update(json.dumps(music, sort_keys=True).encode())
         if split_version != 1:
             digest.update(f"split-{split_version}".encode())
         return cls(name, tunes, digest.hexdigest()[:16], {"tunes": len(tunes), "split_version": split_version})
