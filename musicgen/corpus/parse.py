@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from musicgen.corpus.codec import melody_to_json
+from musicgen.corpus.codec import melody_from_json, melody_to_json
 from musicgen.corpus.sources import Source
 from musicgen.errors import Cancelled, MusicGenError
 from musicgen.progress import ProgressFn, StopFn, format_duration, report
@@ -60,8 +60,7 @@ def _parse_abc_chunk(relative: str, tunes: list, count: int) -> list[dict]:
         try:
             with _tune_cpu_limit(name):
                 melody, report = parse_abc_tune(tune, name=name)
-            out.append({"index": tune.info.index, "melody": melody_to_json(melody),
-                        "report": _report_counts(report)})
+            out.append(_record(tune.info.index, melody, report))
         except MusicGenError as exc:
             out.append({"index": tune.info.index, "title": tune.info.title, "error": str(exc)})
         except MemoryError:
@@ -129,9 +128,19 @@ def _parse_whole_file(path: str, relative: str) -> list[dict]:
 
     try:
         melody, report = read_melody_with_report(path)
-        return [{"index": 1, "melody": melody_to_json(melody), "report": _report_counts(report)}]
+        return [_record(1, melody, report)]
     except MusicGenError as exc:
         return [{"index": 1, "title": Path(path).stem, "error": str(exc).replace(path, relative)}]
+
+
+def _record(index: int, melody: object, report: object) -> dict:
+    """A parsed tune's record: its music as JSON, the reader's counts, and whether the vocabulary
+    holds it exactly (checked here, in parallel and cached, on the melody as the corpus keeps it)."""
+    from musicgen.corpus.tunes import round_trip_problem, vocabulary_key
+
+    music = melody_to_json(melody)  # type: ignore[arg-type]
+    return {"index": index, "melody": music, "report": _report_counts(report),
+            "round_trip": [vocabulary_key(), round_trip_problem(melody_from_json(music))]}
 
 
 def _report_counts(report: object) -> dict:

@@ -112,3 +112,22 @@ def test_a_tune_over_the_read_budget_is_reported_and_its_batch_mates_still_parse
     [failed] = corpus.report["failed_tunes"]
     assert failed["title"] == "Endless" and "too complex to read" in failed["reason"]
     assert "0.3 s limit" in failed["reason"]
+
+
+def test_the_round_trip_check_runs_in_the_workers_and_is_redone_for_another_vocabulary(tmp_path, user_dirs):
+    from musicgen.corpus.tunes import vocabulary_key
+
+    root = corpus_folder(tmp_path / "tunes")
+    first = prepare_corpus(root, workers=1)
+    cached = sorted((tmp_path / "first" / "cache" / "parsed").glob("*.json.gz"))
+    records = [r for path in cached for r in json.loads(gzip.decompress(path.read_bytes()))]
+    assert records and all(r["round_trip"] == [vocabulary_key(), None] for r in records)
+
+    for path in cached:  # verdicts from another vocabulary: not trusted, checked again
+        recs = json.loads(gzip.decompress(path.read_bytes()))
+        for r in recs:
+            r["round_trip"] = ["another-vocab", "notes differ after encode/decode"]
+        path.write_bytes(gzip.compress(json.dumps(recs).encode()))
+    prepared_path(root).unlink()
+    again = prepare_corpus(root, workers=1)
+    assert again.report["not_representable"] == 0 and len(again.tunes) == len(first.tunes)
