@@ -178,6 +178,7 @@ class SeedControl(QObject):
         self._corpus_job = None
         self._status.hide_progress()
         self._corpus.set_tunes(tunes)
+        self._status.show_message(f"The corpus is loaded: {len(tunes):,} tunes.")
         self.corpus_loaded.emit(tunes)
 
     def _corpus_failed(self, exc: BaseException) -> None:

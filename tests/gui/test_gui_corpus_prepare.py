@@ -57,6 +57,7 @@ def test_the_first_preparation_shows_time_left_stops_and_resumes(qtbot, big_corp
     assert done_before >= kept and "of 200 tunes parsed before." in resumed
     assert len(loaded.args[0]) == 200 and len(browser.visible_titles()) == 200
     assert label.text().startswith("200 tunes.")
+    assert win.status.message == "The corpus is loaded: 200 tunes."
 
 
 def _book(path: Path, count: int, broken: int) -> Path:
