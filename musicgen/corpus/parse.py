@@ -32,7 +32,7 @@ import json
 import os
 import signal
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,14 +289,7 @@ def parse_sources(
     ctx = multiprocessing.get_context("spawn")  # safe from a GUI worker thread, unlike fork
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {}
-        for job in jobs:
-            if job[0].tunes:
-                fut = pool.submit(_parse_abc_pieces, [(p.relative, p.tunes, p.count) for p in job])
-            else:
-                fut = pool.submit(_parse_whole_file, str(books[job[0].relative].source.path),
-                                  job[0].relative)
-            futures[fut] = job
+        futures = {_submit(pool, job, books): job for job in jobs}
         pending = set(futures)
         try:
             while pending:
@@ -320,6 +313,12 @@ def parse_sources(
             for other in pending:
                 other.cancel()
     return results
+
+
+def _submit(pool: ProcessPoolExecutor, job: list[_Piece], books: dict[str, _Book]) -> Future:
+    if job[0].tunes:
+        return pool.submit(_parse_abc_pieces, [(p.relative, p.tunes, p.count) for p in job])
+    return pool.submit(_parse_whole_file, str(books[job[0].relative].source.path), job[0].relative)
 
 
 def _piece_done(book: _Book, number: int, records: list[dict], cache: Path,
