@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if other is None:
         print(json.dumps(reports[0], indent=None) if args.json else format_report(reports[0]))
         return 0
-    training = [_training_fingerprint(path) for path in (checkpoint, other)]
+    training = [_training_corpus(path).get("name") for path in (checkpoint, other)]
     comparison = compare_reports(reports[0], reports[1], training)
     if split != args.split:
         comparison["split"] = "held-out"
@@ -110,27 +110,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fine_tune_hold_out(corpus: Any, checkpoints: Sequence[Any]) -> Any:
-    """When a model was fine-tuned on this corpus with a hold-out (its training fingerprint is
-    "<corpus fingerprint>:holdout-<fraction>"), the corpus with that hold-out as its validation
-    split: the tunes to compare a fine-tune and its base on. Else None."""
+    """When a model was fine-tuned on this corpus with a hold-out (its training corpus has this
+    corpus's name and a fingerprint ending ":holdout-<fraction>"), the corpus with that hold-out
+    as its validation split: the tunes to compare a fine-tune and its base on. Else None. The
+    hold-out is chosen by the tunes' content, so it is found again after the corpus was prepared
+    anew (another parser version)."""
     from musicgen.train.guard import hold_out
 
-    prefix = f"{corpus.fingerprint}:holdout-"
     for path in checkpoints:
-        fingerprint = _training_fingerprint(path) or ""
-        if fingerprint.startswith(prefix):
+        trained = _training_corpus(path)
+        fingerprint = str(trained.get("fingerprint") or "")
+        if trained.get("name") == corpus.name and ":holdout-" in fingerprint:
             try:
-                return hold_out(corpus, float(fingerprint[len(prefix):]))
+                return hold_out(corpus, float(fingerprint.rsplit(":holdout-", 1)[1]))
             except ValueError:
                 return None
     return None
 
 
-def _training_fingerprint(path: Any) -> str | None:
+def _training_corpus(path: Any) -> dict:
+    """The checkpoint's record of the corpus it trained on: name, fingerprint ({} if none)."""
     from musicgen.checkpoint import read_checkpoint_metadata
 
     corpus = read_checkpoint_metadata(path).get("corpus") or {}
-    return corpus.get("fingerprint") if isinstance(corpus, dict) else None
+    return corpus if isinstance(corpus, dict) else {}
 
 
 def _bits(row: Any) -> float | None:
@@ -140,8 +143,9 @@ def _bits(row: Any) -> float | None:
 
 def compare_reports(first: dict, second: dict, training: Sequence[str | None] = (None, None)) -> dict:
     """Both models' bits per note on the same tunes, row by row, and the difference (second minus
-    first; negative: the second predicts these tunes better). `training`: each model's training
-    corpus fingerprint, to say when these tunes may not be held out for it."""
+    first; negative: the second predicts these tunes better). `training`: the name of each
+    model's training corpus, to say when these tunes may not be held out for it (another corpus:
+    its splits are not this one's)."""
     from pathlib import Path
 
     if (first["corpus_fingerprint"], first["split"]) != (second["corpus_fingerprint"], second["split"]):
@@ -162,8 +166,8 @@ def compare_reports(first: dict, second: dict, training: Sequence[str | None] = 
                          "label": label, "first": a, "second": b, "difference": diff,
                          "relative": None if diff is None or not a else diff / a})
     names = [Path(r["checkpoint"]).name.removesuffix(".safetensors") for r in (first, second)]
-    not_held_out = [name for name, fp in zip(names, training)
-                    if fp is not None and fp != first["corpus_fingerprint"]]
+    not_held_out = [name for name, corpus in zip(names, training)
+                    if corpus is not None and corpus != first["corpus"]]
     return {"models": names, "corpus": first["corpus"], "split": first["split"],
             "tunes": first["tunes"], "notes": first["notes"], "rows": out_rows,
             "trained_on_another_corpus": not_held_out}
@@ -184,9 +188,8 @@ def format_comparison(comparison: dict) -> str:
         lines.append(f"{row['label']:<22}{_num(row['first']):>{width}}{_num(row['second']):>{width}}"
                      f"{change:>22}")
     for name in comparison["trained_on_another_corpus"]:
-        lines.append(f"note: {name} was trained on another corpus (or on a hold-out of this one), "
-                     f"so some of these {comparison['split']} tunes may have been among its "
-                     "training tunes")
+        lines.append(f"note: {name} was trained on another corpus, so some of these "
+                     f"{comparison['split']} tunes may have been among its training tunes")
     return "\n".join(lines)
 
 
