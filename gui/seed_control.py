@@ -54,6 +54,7 @@ class SeedControl(QObject):
         self._worker, self._status = worker, status
         self._settings, self._dialogs = settings, dialogs
         self._reading: Job | None = None  # the file read asked for last
+        self._corpus_job: Job | None = None  # the corpus load under way
         self.corpus_name = corpus_name
         seed.seed_changed.connect(self._show_seed)
         panel.open_requested.connect(self.open_dialog)
@@ -61,6 +62,7 @@ class SeedControl(QObject):
         panel.trim_requested.connect(self.trim)
         panel.abc_submitted.connect(self.apply_abc)
         corpus.load_requested.connect(self.load_corpus)
+        corpus.stop_requested.connect(self.stop_corpus)
         corpus.tune_chosen.connect(self._use_tune)
         recent_menu.aboutToShow.connect(self.fill_recent_menu)
 
@@ -151,22 +153,44 @@ class SeedControl(QObject):
 
     # --- the corpus ---------------------------------------------------------------------------
     def load_corpus(self) -> Job:
+        """Load (the first time: prepare) the corpus in the worker; the browser shows how far it
+        is and offers Stop, after which loading again resumes."""
         browser, status = self._corpus, self._status
-        browser.set_status("Loading the folk corpus (the first time takes a while)…")
+        if self._corpus_job is not None:
+            return self._corpus_job
+        browser.show_loading()
         job = self._worker.submit(load_corpus_tunes, self.corpus_name, name="load corpus")
+        self._corpus_job = job
         job.progress.connect(status.show_progress)
+        job.progress.connect(browser.show_progress)
         job.finished.connect(self._corpus_ready)
         job.failed.connect(self._corpus_failed)
+        job.cancelled.connect(self._corpus_stopped)
         return job
 
+    def stop_corpus(self) -> None:
+        """Stop preparing the corpus (what is parsed is kept for the next load)."""
+        if self._corpus_job is not None:
+            self._corpus_job.stop()
+            self._corpus.stop_button.setEnabled(False)
+
     def _corpus_ready(self, tunes: list[Any]) -> None:
+        self._corpus_job = None
         self._status.hide_progress()
         self._corpus.set_tunes(tunes)
+        self._status.show_message(f"The corpus is loaded: {len(tunes):,} tunes.")
         self.corpus_loaded.emit(tunes)
 
     def _corpus_failed(self, exc: BaseException) -> None:
+        self._corpus_job = None
         self._status.hide_progress()
         self._corpus.set_status(describe_exception(exc, "loading the corpus"))
+
+    def _corpus_stopped(self) -> None:
+        self._corpus_job = None
+        self._status.hide_progress()
+        self._corpus.show_stopped()
+        self._status.show_message("Corpus preparation stopped; loading it again resumes.")
 
     def _use_tune(self, tune: Any) -> None:
         self.use(tune.melody)

@@ -44,12 +44,18 @@ def positive(value: object) -> bool:
 
 # --- what each benchmark must print ---------------------------------------------------------------
 def check_corpus(lines: list[dict]) -> None:
-    benches = ["corpus_cold_parse", "corpus_warm_prepare", "corpus_load"]
+    benches = ["corpus_stages", "corpus_cold_prepare", "corpus_warm_prepare", "corpus_load"]
     assert [r["bench"] for r in lines] == benches
-    cold, warm, load = lines
-    assert cold["files"] == 1 and cold["tunes"] == 12 and cold["workers"] == 1
-    assert positive(cold["seconds"]) and positive(cold["tunes_per_s"])
-    assert warm["tunes"] == load["tunes"] == 12
+    stages, cold, warm, load = lines
+    assert stages["tunes"] >= 1 and positive(stages["inline_cpu_ms_per_tune"])
+    assert set(stages["cpu_ms_per_tune"]) == {"checks_and_fields", "music21_tokenise",
+                                              "music21_build_stream", "to_melody"}
+    assert positive(stages["cpu_ms_per_tune"]["music21_build_stream"])
+    assert positive(stages["forked_per_tune_cpu_ms"])
+    assert cold["tunes"] == warm["tunes"] == load["tunes"] == 12 and cold["workers"] == 1
+    assert positive(cold["seconds"]) and positive(cold["cpu_seconds"]) and positive(cold["parse_seconds"])
+    assert cold["parse_seconds"] + cold["check_split_write_seconds"] <= cold["seconds"] + 0.01
+    assert len(cold["load_average_before"]) == 3 and len(warm["load_average_after"]) == 3
     assert warm["seconds"] >= 0 and load["seconds"] >= 0
     assert all(r["cpu_count"] >= 1 and r["machine"] for r in lines)
 

@@ -2,6 +2,10 @@
 
 Columns a musician uses: title, tune type (the source's ``R:`` field, where it has one), meter, key
 and collection; typing searches titles, types and collections.
+
+The first load prepares the corpus (minutes): the browser says how many tunes are parsed and about
+how long is left, and offers Stop. What was parsed is kept, so "Resume" carries on from there (and
+says how many tunes it found done).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class CorpusBrowser(QWidget):
     """A search box over a table of tunes (title, type, meter, key, collection), and "Use as seed"."""
 
     load_requested = Signal()
+    stop_requested = Signal()
     tune_chosen = Signal(object)  # the corpus tune (it has .melody)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -62,6 +67,12 @@ class CorpusBrowser(QWidget):
         self.status_label = QLabel("The folk corpus is loaded when you first need it.")
         self.status_label.setWordWrap(True)
         self.load_button = QPushButton("Load the folk corpus")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop preparing the corpus; the tunes parsed so far are kept and "
+                                    "the next load resumes from there")
+        self.stop_button.hide()
+        self._parsed = (0, 0)  # tunes parsed and in all, as last reported
+        self._resumed = ""  # what a resumed preparation found done, in words
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search title, type or collection…")
         self.search_edit.setClearButtonEnabled(True)
@@ -84,12 +95,14 @@ class CorpusBrowser(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # titles get the room
         self.use_button = QPushButton("Use as seed")
         layout = QVBoxLayout(self)
-        for widget in (self.status_label, self.load_button, self.search_edit, self.collection_combo):
+        for widget in (self.status_label, self.load_button, self.stop_button, self.search_edit,
+                       self.collection_combo):
             layout.addWidget(widget)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.use_button)
         self._tunes: list[Any] = []
         self.load_button.clicked.connect(self.load_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
         self.search_edit.textChanged.connect(self._proxy.set_text)
         self.collection_combo.currentIndexChanged.connect(
             lambda _i: self._proxy.set_collection(self.collection_combo.currentData()))
@@ -113,10 +126,46 @@ class CorpusBrowser(QWidget):
         self.collection_combo.blockSignals(False)
         self._proxy.set_collection(None)
         self.load_button.hide()
+        self.stop_button.hide()
         self.status_label.setText(f"{len(self._tunes)} tunes. Double-click one to use it as the seed.")
 
     def set_status(self, text: str) -> None:
+        """A sentence about the corpus (a failure: Load stays there to try again)."""
+        self.stop_button.hide()
+        self.load_button.setVisible(not self._tunes)
         self.status_label.setText(text)
+
+    def show_loading(self) -> None:
+        """Loading has started: Stop instead of Load."""
+        self._resumed = ""
+        self.load_button.hide()
+        self.stop_button.show()
+        self.stop_button.setEnabled(True)
+        self.status_label.setText("Loading the corpus (the first time it is prepared: a few minutes)…")
+
+    def show_progress(self, done: float, total: float, message: str) -> None:
+        """The preparation's progress (`musicgen.corpus.prepare_corpus` reports) in words."""
+        if message.startswith("resuming:"):
+            self._resumed = f"Resuming: {message.split(':', 1)[1].strip()}. "
+        if message.startswith(("resuming:", "parsing tunes")) and total:
+            self._parsed = (int(done), int(total))
+            left = message.split(", ", 1)[1] if ", " in message else ""
+            text = (f"{self._resumed}Preparing the corpus (only the first time): {int(done):,} of "
+                    f"{int(total):,} tunes parsed" + (f", {left}" if left else "") + ".")
+        elif message.startswith("checking"):
+            text = f"{self._resumed}All {self._parsed[1]:,} tunes parsed; checking and splitting them…"
+        else:
+            return
+        self.status_label.setText(text)
+
+    def show_stopped(self) -> None:
+        """The preparation was stopped: what is kept, and Resume."""
+        done, total = self._parsed
+        kept = f"{done:,} of {total:,} tunes are parsed and kept" if total else "what was parsed is kept"
+        self.status_label.setText(f"Stopped: {kept}. Resume carries on from there.")
+        self.stop_button.hide()
+        self.load_button.setText("Resume preparing the corpus")
+        self.load_button.show()
 
     def search(self, text: str) -> None:
         self.search_edit.setText(text)

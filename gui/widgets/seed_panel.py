@@ -14,10 +14,11 @@ from typing import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
+    QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
     QWidget,
 )
 
+from gui.widgets.tune_picker import TunePicker
 from musicgen.melody import Melody
 
 __all__ = ["SeedPanel", "describe_seed"]
@@ -46,8 +47,9 @@ class SeedPanel(QWidget):
         self.open_button = QPushButton("Open a melody…")
         self.open_button.setToolTip("MIDI, ABC or MusicXML (Ctrl+O); you can also drop a file here")
         self.parts_box = QGroupBox("Tunes in this file")
-        self.parts_list = QListWidget()
-        QVBoxLayout(self.parts_box).addWidget(self.parts_list)
+        self.parts_picker = TunePicker()  # loads a tune when it is chosen, not while browsing
+        self.parts_list = self.parts_picker.list
+        QVBoxLayout(self.parts_box).addWidget(self.parts_picker)
         self.parts_box.hide()
         self.trim_spin = QSpinBox()
         self.trim_spin.setRange(1, 1)
@@ -73,7 +75,7 @@ class SeedPanel(QWidget):
         self.trim_button.clicked.connect(lambda: self.trim_requested.emit(self.trim_spin.value()))
         self.abc_button.clicked.connect(lambda: self.abc_submitted.emit(self.abc_edit.toPlainText()))
         self.copy_button.clicked.connect(self.copy_abc)
-        self.parts_list.currentRowChanged.connect(self._on_part)
+        self.parts_picker.chosen.connect(self.part_chosen)
 
     def _lay_out(self) -> None:
         layout = QVBoxLayout(self)
@@ -105,11 +107,7 @@ class SeedPanel(QWidget):
 
     def set_parts(self, kind: str, names: Sequence[str], current: int = 1) -> None:
         """List the tunes ('tune') or tracks ('track') of the file; hidden when there is one."""
-        self.parts_list.blockSignals(True)
-        self.parts_list.clear()
-        self.parts_list.addItems(list(names))
-        self.parts_list.setCurrentRow(current - 1)
-        self.parts_list.blockSignals(False)
+        self.parts_picker.set_names(names, current)
         self.parts_box.setTitle("Tunes in this file" if kind == "tune" else "Tracks in this file")
         self.parts_box.setVisible(len(names) > 1)
 
@@ -124,7 +122,3 @@ class SeedPanel(QWidget):
     def set_abc_error(self, message: str) -> None:
         self.abc_error_label.setText(message)
         self.abc_error_label.setVisible(bool(message))
-
-    def _on_part(self, row: int) -> None:
-        if row >= 0:
-            self.part_chosen.emit(row + 1)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Sequence
 
-__all__ = ["add_arguments", "run", "format_report"]
+__all__ = ["add_arguments", "run", "format_report", "compare_reports", "format_comparison"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="CKPT",
                         help="lstm, transformer, a model's name, or a checkpoint "
                              "(.safetensors, .json or stem)")
+    parser.add_argument("--compare", metavar="CKPT",
+                        help="also score this model on the very same tunes and print both figures "
+                             "with the difference (a fine-tune beside the model it started from)")
     parser.add_argument("--corpus", default="folk", help="'folk' (default) or a folder of your tunes")
     parser.add_argument("--split", choices=("test", "val", "all"), default="test",
                         help="held-out tunes (default test); 'all' scores every tune of the corpus")
@@ -62,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     checkpoint = resolve_checkpoint(args.checkpoint)
     read_checkpoint_metadata(checkpoint)  # a bad checkpoint fails before the corpus loads
+    other = resolve_checkpoint(args.compare) if args.compare else None
+    if other is not None:
+        read_checkpoint_metadata(other)
     bar = tqdm(total=0, desc="evaluating", disable=args.json or not sys.stderr.isatty(), leave=False)
 
     def progress(done: float, total: float, message: str = "") -> None:
@@ -70,18 +76,121 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         corpus = load_corpus(args.corpus, on_progress=progress)
+        split = args.split
+        held = _fine_tune_hold_out(corpus, [checkpoint] if other is None else [checkpoint, other])
+        if held is not None and other is not None and split == "test":
+            corpus, split = held, "val"  # the tunes the fine-tune never trained on
         reference = load_corpus("folk", on_progress=progress) if args.zero_shot else corpus
         music = not args.no_music
         form = FormEvalConfig(whole_tunes=args.whole_tunes, aabb_tunes=args.aabb_tunes,
                               continuations=args.samples) if music else None
-        report = evaluate_checkpoint(
-            checkpoint, corpus, args.split, samples=args.samples, music=music, form=form,
-            reference=reference, sources=None if args.no_written else source_paths(args.corpus),
-            ngram_orders=tuple(range(2, args.ngram_max_order + 1)), on_progress=progress)
+        reports = [
+            evaluate_checkpoint(
+                path, corpus, split, samples=args.samples, music=music, form=form,
+                reference=reference, sources=None if args.no_written else source_paths(args.corpus),
+                ngram_orders=tuple(range(2, args.ngram_max_order + 1)), on_progress=progress)
+            for path in ([checkpoint] if other is None else [checkpoint, other])
+        ]
     finally:
         bar.close()
-    print(json.dumps(report, indent=None) if args.json else format_report(report))
+    if other is None:
+        print(json.dumps(reports[0], indent=None) if args.json else format_report(reports[0]))
+        return 0
+    training = [_training_corpus(path).get("name") for path in (checkpoint, other)]
+    comparison = compare_reports(reports[0], reports[1], training)
+    if split != args.split:
+        comparison["split"] = "held-out"
+        comparison["trained_on_another_corpus"] = []  # a hold-out of this corpus: never trained on
+    if args.json:
+        print(json.dumps({"reports": reports, "comparison": comparison}))
+    else:
+        print("\n\n".join([format_report(reports[0]), format_report(reports[1]),
+                            format_comparison(comparison)]))
     return 0
+
+
+def _fine_tune_hold_out(corpus: Any, checkpoints: Sequence[Any]) -> Any:
+    """When a model was fine-tuned on this corpus with a hold-out (its training corpus has this
+    corpus's name and a fingerprint ending ":holdout-<fraction>"), the corpus with that hold-out
+    as its validation split: the tunes to compare a fine-tune and its base on. Else None. The
+    hold-out is chosen by the tunes' content, so it is found again after the corpus was prepared
+    anew (another parser version)."""
+    from musicgen.train.guard import hold_out
+
+    for path in checkpoints:
+        trained = _training_corpus(path)
+        fingerprint = str(trained.get("fingerprint") or "")
+        if trained.get("name") == corpus.name and ":holdout-" in fingerprint:
+            try:
+                return hold_out(corpus, float(fingerprint.rsplit(":holdout-", 1)[1]))
+            except ValueError:
+                return None
+    return None
+
+
+def _training_corpus(path: Any) -> dict:
+    """The checkpoint's record of the corpus it trained on: name, fingerprint ({} if none)."""
+    from musicgen.checkpoint import read_checkpoint_metadata
+
+    corpus = read_checkpoint_metadata(path).get("corpus") or {}
+    return corpus if isinstance(corpus, dict) else {}
+
+
+def _bits(row: Any) -> float | None:
+    value = row.get("bits_per_note") if isinstance(row, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def compare_reports(first: dict, second: dict, training: Sequence[str | None] = (None, None)) -> dict:
+    """Both models' bits per note on the same tunes, row by row, and the difference (second minus
+    first; negative: the second predicts these tunes better). `training`: the name of each
+    model's training corpus, to say when these tunes may not be held out for it (another corpus:
+    its splits are not this one's)."""
+    from pathlib import Path
+
+    if (first["corpus_fingerprint"], first["split"]) != (second["corpus_fingerprint"], second["split"]):
+        raise ValueError("the two reports were measured on different tunes")
+    rows = [("all notes", first, second),
+            ("fresh notes", {"bits_per_note": first["fresh"].get("fresh_bits_per_note")},
+             {"bits_per_note": second["fresh"].get("fresh_bits_per_note")}),
+            ("clean set", first.get("clean") or {}, second.get("clean") or {})]
+    if first.get("written") and second.get("written"):
+        rows.append(("as written", first["written"], second["written"]))
+    rows += [(name, row, second["per_collection"].get(name, {}))
+             for name, row in sorted(first["per_collection"].items())]
+    out_rows = []
+    for label, a_row, b_row in rows:
+        a, b = _bits(a_row), _bits(b_row)
+        diff = None if a is None or b is None else b - a
+        out_rows.append({"tunes": a_row.get("tunes", first["tunes"] if label != "clean set" else None),
+                         "label": label, "first": a, "second": b, "difference": diff,
+                         "relative": None if diff is None or not a else diff / a})
+    names = [Path(r["checkpoint"]).name.removesuffix(".safetensors") for r in (first, second)]
+    not_held_out = [name for name, corpus in zip(names, training)
+                    if corpus is not None and corpus != first["corpus"]]
+    return {"models": names, "corpus": first["corpus"], "split": first["split"],
+            "tunes": first["tunes"], "notes": first["notes"], "rows": out_rows,
+            "trained_on_another_corpus": not_held_out}
+
+
+def format_comparison(comparison: dict) -> str:
+    """The comparison as a table: both figures and the difference, per row."""
+    a, b = comparison["models"]
+    width = max(12, len(a), len(b)) + 2
+    lines = [f"comparison on the same {comparison['tunes']:,} {comparison['split']} tunes "
+             f"({comparison['notes']:,} notes) of {comparison['corpus']}: bits per note, lower is "
+             f"better; the difference is {b} minus {a}",
+             f"{'':<22}{a:>{width}}{b:>{width}}{'difference':>22}"]
+    for row in comparison["rows"]:
+        diff = row["difference"]
+        change = "-" if diff is None else f"{diff:+.3f}" + (
+            f" ({100 * row['relative']:+.1f}%)" if row["relative"] is not None else "")
+        lines.append(f"{row['label']:<22}{_num(row['first']):>{width}}{_num(row['second']):>{width}}"
+                     f"{change:>22}")
+    for name in comparison["trained_on_another_corpus"]:
+        lines.append(f"note: {name} was trained on another corpus, so some of these "
+                     f"{comparison['split']} tunes may have been among its training tunes")
+    return "\n".join(lines)
 
 
 def _num(value: Any, digits: int = 3) -> str:

@@ -93,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Pickup: {summary['pickup_ticks']} ticks (12 per quarter)", file=out)
     for sentence in summary["warnings"]:
         print(f"Note:   {sentence}", file=out)
-    if "tracks" in summary:
+    chosen = _chosen_part(summary, args.tune, args.track)
+    if chosen:
+        print(chosen, file=out)
+    elif "tracks" in summary:
         print("Tracks:", file=out)
         for t in summary["tracks"]:
             drums = " (drums)" if t["drums"] else ""
@@ -108,6 +111,19 @@ def run(args: argparse.Namespace) -> int:
         for i, title in enumerate(summary["tunes"], start=1):
             print(f"  {i:>3}. {title or '(untitled)'}", file=out)
     return 0
+
+
+def _chosen_part(summary: dict[str, Any], tune: int | None, track: int | None) -> str:
+    """'Tune:   5 of 313 in this book' when --tune/--track picked one of several: that tune is
+    what was shown, so the whole list is not printed again ('' when none was picked)."""
+    if "tracks" in summary and track is not None and len(summary["tracks"]) > 1:
+        return f"Track:  {track} of {len(summary['tracks'])} in this file (leave out --track to list them)"
+    if len(summary["parts"]) > 1 and track is not None:
+        return f"Part:   {track} of {len(summary['parts'])} in this score (leave out --track to list them)"
+    tunes = summary.get("tunes") or []
+    if tune is not None and len(tunes) > 1:
+        return f"Tune:   {tune} of {len(tunes)} in this book (leave out --tune to list them)"
+    return ""
 
 
 def checkpoint_lines(summary: dict[str, Any]) -> list[str]:

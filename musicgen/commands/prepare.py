@@ -21,25 +21,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+class _Progress:
+    """Progress on stderr: a bar on a terminal, else a line when something new is said (resuming,
+    the first estimate of the time left) and every `every_s` seconds; nothing with --json."""
 
+    def __init__(self, enabled: bool, every_s: float = 10.0) -> None:
+        from tqdm import tqdm
+
+        self.terminal = enabled and sys.stderr.isatty()
+        self.lines = enabled and not self.terminal
+        self.bar = tqdm(total=0, unit="tune", desc="parsing", disable=not self.terminal)
+        self.every_s, self.last_s, self.said = every_s, -1e9, set()
+
+    def __call__(self, done: float, total: float, message: str) -> None:
+        if self.terminal:
+            self.bar.total, self.bar.n = total, done
+            self.bar.set_description(message or "parsing", refresh=True)
+            return
+        if not self.lines:
+            return
+        kind = message.split(",")[0].split(":")[0]
+        new = kind not in self.said or ("left" in message and "left" not in self.said)
+        now = time.monotonic()
+        if new or now - self.last_s >= self.every_s:
+            self.said.update({kind, "left"} if "left" in message else {kind})
+            self.last_s = now
+            counts = f": {int(done):,} of {int(total):,} tunes" if total and message.startswith("parsing") else ""
+            head, _, rest = message.partition(", ")
+            print(f"{head}{counts}{', ' + rest if rest else ''}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
     from musicgen.corpus import prepare_corpus, prepared_path
     from musicgen.io.atomic import atomic_write_bytes
 
     start = time.perf_counter()
-    bar = tqdm(total=0, unit="tune", desc="parsing", disable=args.json or not sys.stderr.isatty())
-
-    def progress(done: float, total: float, message: str) -> None:
-        bar.total = total
-        bar.n = done
-        bar.set_description(message or "parsing", refresh=True)
-
+    progress = _Progress(enabled=not args.json)
     try:
         corpus = prepare_corpus(args.corpus, workers=args.workers, on_progress=progress,
                                 split_version=args.split_version)
+    except KeyboardInterrupt:
+        progress.close()
+        print("musicgen: stopped; the tunes parsed so far are kept: run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
     finally:
-        bar.close()
+        progress.close()
     seconds = time.perf_counter() - start
     path = prepared_path(args.corpus, args.split_version)
     if args.out:

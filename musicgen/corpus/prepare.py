@@ -18,10 +18,11 @@ from musicgen.corpus.codec import melody_from_json, melody_to_json, read_gzip_js
 from musicgen.corpus.parse import parse_sources
 from musicgen.corpus.sources import PARSER_VERSION, folder_sources, folk_sources
 from musicgen.corpus.tunes import DEFAULT_SPLIT_VERSION, SPLIT_FRACTIONS, SPLIT_VERSIONS, Corpus, CorpusTune, \
-    assign_splits, corpus_stats, split_keys
+    assign_splits, corpus_stats, round_trip_problem, split_keys, vocabulary_key
 from musicgen.errors import CorpusError
 from musicgen.melody import Melody
-from musicgen.progress import ProgressFn, StopFn
+from musicgen.progress import ProgressFn, StopFn, check_stop
+from musicgen.progress import report as report_progress
 from musicgen.userdirs import cache_dir, data_dir
 
 __all__ = ["FORMAT_VERSION", "prepared_path", "prepare_corpus", "load_corpus"]
@@ -65,6 +66,8 @@ def prepare_corpus(
         sources, cache_dir(), workers=workers, on_progress=on_progress, should_stop=should_stop
     )
     fingerprint = _fingerprint(sources, split_version)
+    check_stop(should_stop, "corpus preparation")
+    report_progress(on_progress, 0, 0, "checking and splitting the tunes")
     tunes, report = _build(corpus_id, sources, records, split_version)
     payload = {
         "format": FORMAT_VERSION, "name": corpus_id, "fingerprint": fingerprint, "report": report,
@@ -126,8 +129,7 @@ def _build(
     corpus_id: str, sources: list, records: dict[str, list[dict]], split_version: int = DEFAULT_SPLIT_VERSION
 ) -> tuple[list[CorpusTune], dict]:
     """Tunes (parsed, representable) with splits, and the report of everything else."""
-    from musicgen.tokens import VOCAB
-
+    vocab_key = vocabulary_key()
     kept: list[tuple[str, str, Melody]] = []
     failed: list[dict] = []
     not_representable: list[dict] = []
@@ -141,7 +143,9 @@ def _build(
             melody = melody_from_json(rec["melody"])
             for k, v in rec.get("report", {}).items():
                 reductions[k] += int(v)
-            reason = _round_trip_problem(VOCAB, melody)
+            stored = rec.get("round_trip")  # checked in the parse worker, for this vocabulary?
+            reason = stored[1] if isinstance(stored, list) and len(stored) == 2 \
+                and stored[0] == vocab_key else round_trip_problem(melody)
             if reason:
                 not_representable.append({"source": source, "title": melody.title, "reason": reason})
                 continue
@@ -161,21 +165,3 @@ def _build(
     parsed = len(kept) + len(not_representable)
     report["round_trip_share"] = round(len(kept) / parsed, 4) if parsed else 0.0
     return tunes, report
-
-
-def _round_trip_problem(vocab, melody: Melody) -> str | None:
-    """Why the vocabulary cannot hold this tune exactly (None when encode/decode round-trips)."""
-    from musicgen.errors import VocabularyError
-
-    if melody.note_count == 0:
-        return "no pitched notes"
-    try:
-        ids = vocab.encode(melody)
-    except VocabularyError as exc:
-        return str(exc)
-    back = vocab.decode(ids, transpose=-vocab.shift_for(melody))
-    if back.notes != melody.notes:
-        return "notes differ after encode/decode"
-    if back.pickup_ticks != melody.pickup_ticks and melody.duration_ticks > melody.meter.bar_ticks + melody.pickup_ticks:
-        return "bar positions differ after encode/decode"
-    return None

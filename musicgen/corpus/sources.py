@@ -10,7 +10,10 @@ from musicgen.errors import CorpusError
 
 __all__ = ["FOLK_COLLECTIONS", "MELODY_SUFFIXES", "PARSER_VERSION", "Source", "folk_sources", "folder_sources"]
 
-PARSER_VERSION = 2  # bump when the readers change what a tune parses to: invalidates caches
+# Bump when the readers change what a tune parses to, or the records keep more: invalidates caches
+# and prepared corpora (their fingerprint includes it). 3: header fields (R: rhythm...) kept, and
+# the ABC reader's header handling of issue 14 (default L:, free meter) counted in.
+PARSER_VERSION = 3
 FOLK_COLLECTIONS: dict[str, str] = {
     # collection name -> folder inside music21/corpus
     "oneills1850": "oneills1850",

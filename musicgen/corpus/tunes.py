@@ -12,6 +12,7 @@ Two ways to split, by `split_version`:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -23,6 +24,7 @@ from musicgen.errors import CorpusError
 from musicgen.melody import Melody
 
 __all__ = ["CorpusTune", "Corpus", "content_key", "assign_splits", "split_keys", "corpus_stats",
+           "round_trip_problem", "vocabulary_key",
            "SPLIT_FRACTIONS", "SPLIT_VERSIONS", "DEFAULT_SPLIT_VERSION"]
 
 SPLIT_FRACTIONS = {"test": 0.05, "val": 0.05}  # the rest is train
@@ -93,7 +95,9 @@ class Corpus:
         )
         digest = hashlib.sha256()
         for t in tunes:
-            digest.update(json.dumps(melody_to_json(t.melody), sort_keys=True).encode())
+            music = melody_to_json(t.melody)
+            music.pop("fields", None)  # the music alone: header fields do not change a fingerprint
+            digest.update(json.dumps(music, sort_keys=True).encode())
         if split_version != 1:
             digest.update(f"split-{split_version}".encode())
         return cls(name, tunes, digest.hexdigest()[:16], {"tunes": len(tunes), "split_version": split_version})
@@ -173,3 +177,32 @@ def corpus_stats(tunes: Iterable[CorpusTune]) -> dict:
         "durations_ticks": {str(k): v for k, v in sorted(grid.items())},
         "durations_off_eighth_grid": sum(v for k, v in grid.items() if k % 3),
     }
+
+
+# --- what the vocabulary can hold ----------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def vocabulary_key() -> str:
+    """A short hash of the vocabulary's tokens: a round-trip verdict cached under another
+    vocabulary is checked again."""
+    from musicgen.tokens import VOCAB
+
+    return hashlib.sha256("\n".join(VOCAB.tokens).encode()).hexdigest()[:16]
+
+
+def round_trip_problem(melody: Melody) -> str | None:
+    """Why the vocabulary cannot hold this tune exactly (None when encode/decode round-trips)."""
+    from musicgen.errors import VocabularyError
+    from musicgen.tokens import VOCAB as vocab
+
+    if melody.note_count == 0:
+        return "no pitched notes"
+    try:
+        ids = vocab.encode(melody)
+    except VocabularyError as exc:
+        return str(exc)
+    back = vocab.decode(ids, transpose=-vocab.shift_for(melody))
+    if back.notes != melody.notes:
+        return "notes differ after encode/decode"
+    if back.pickup_ticks != melody.pickup_ticks and melody.duration_ticks > melody.meter.bar_ticks + melody.pickup_ticks:
+        return "bar positions differ after encode/decode"
+    return None

@@ -70,9 +70,10 @@ def test_second_prepare_reads_the_cache_and_is_byte_identical(tmp_path: Path) ->
     root = write_folder(tmp_path / "mytunes")
     first = prepare_corpus(root, workers=1)
     blob = prepared_path(root).read_bytes()
-    seen: list[tuple[int, int]] = []
-    second = prepare_corpus(root, workers=1, on_progress=lambda d, n, message: seen.append((d, n)))
-    assert seen == [(0, 0)]  # nothing left to parse
+    seen: list[tuple[int, int, str]] = []
+    second = prepare_corpus(root, workers=1, on_progress=lambda d, n, message: seen.append((d, n, message)))
+    assert seen[0] == (14, 14, "parsing tunes")  # every tune (13 read, 1 unreadable) came from the cache
+    assert [m for _, _, m in seen[1:]] == ["checking and splitting the tunes"]
     assert prepared_path(root).read_bytes() == blob
     assert second.fingerprint == first.fingerprint
     assert load_corpus(root).tunes == first.tunes

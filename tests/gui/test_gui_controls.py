@@ -16,6 +16,7 @@ from gui.settings import AppSettings
 from gui.status import StatusArea
 from gui.workers import Worker
 from musicgen.melody import Key, Melody, Meter
+from tests.support.gui import click_tune
 from tests.support import KESH_ABC, TUNE_BOOK_ABC
 
 
@@ -86,7 +87,7 @@ def test_seed_control_reads_a_tune_book_by_its_content(qtbot, common, tmp_path):
     assert tempos == [first.tempo_bpm] and "First Tune" in common["status"].message
     assert common["settings"].recent_files == [str(book.resolve())]
     with qtbot.waitSignal(seed.seed_changed, timeout=30000) as chosen:
-        panel.parts_list.setCurrentRow(1)
+        click_tune(qtbot, panel.parts_list, 1)
     assert chosen.args[0].title == "Second Tune" and seed.path == str(book)
     assert panel.parts_list.currentRow() == 1
 

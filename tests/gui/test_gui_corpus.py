@@ -25,7 +25,8 @@ def _write_corpus(root: Path) -> Path:
     for relative, (title, meter, key, body) in TUNES.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"X:1\nT:{title}\nM:{meter}\nL:1/8\nK:{key}\n|:{body}:|\n")
+        rhythm = "jig" if relative.startswith("jigs") else "reel"  # the R: field fills the Type column
+        path.write_text(f"X:1\nT:{title}\nR:{rhythm}\nM:{meter}\nL:1/8\nK:{key}\n|:{body}:|\n")
     return root
 
 
@@ -61,7 +62,10 @@ def test_search_filter_and_use_a_corpus_tune_as_the_seed(qtbot, corpus_window, t
     assert header == ["Title", "Type", "Meter", "Key", "Collection"]  # no "Split" jargon
     kesh = browser.visible_titles().index("The Kesh")
     row = [browser.table.model().index(kesh, c).data() for c in range(5)]
-    assert row[2] == "6/8" and row[3] == "G major" and row[4] == "jigs"
+    assert row[1] == "jig" and row[2] == "6/8" and row[3] == "G major" and row[4] == "jigs"
+    qtbot.keyClicks(browser.search_edit, "reel")  # the type is searched too
+    assert sorted(browser.visible_titles()) == ["Morning Star", "Silver Spear"]
+    browser.search_edit.clear()
     assert browser.visible_titles() == sorted(browser.visible_titles())  # sorted by title
 
     combo = browser.collection_combo

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from musicgen.melody import Meter
-from tests.support.gui import open_and_wait
+from tests.support.gui import click_tune, open_and_wait
 
 
 @pytest.mark.parametrize("name, first_pitch, meter", [
@@ -39,7 +39,7 @@ def test_tune_book_lists_its_tunes_and_switches(qtbot, window, seed_files):
         "First Tune", "Second Tune", "Third Tune"]
     assert not panel.parts_box.isHidden()
     with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
-        panel.parts_list.setCurrentRow(1)
+        click_tune(qtbot, panel.parts_list, 1)
     assert changed.args[0].title == "Second Tune"
     assert changed.args[0].meter == Meter(3, 4)
 
@@ -50,7 +50,7 @@ def test_multi_track_midi_lists_tracks(qtbot, window, seed_files):
     assert panel.parts_list.count() == 2
     assert first.pitched_notes[0].pitch == 72
     with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
-        panel.parts_list.setCurrentRow(1)
+        click_tune(qtbot, panel.parts_list, 1)
     assert changed.args[0].pitched_notes[0].pitch == 48
 
 
@@ -97,7 +97,7 @@ def test_a_tune_book_saved_as_txt_lists_its_tunes_and_loads_tune_2(qtbot, window
         "First Tune", "Second Tune", "Third Tune"]
     assert not panel.parts_box.isHidden() and panel.parts_box.title() == "Tunes in this file"
     with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
-        panel.parts_list.setCurrentRow(1)
+        click_tune(qtbot, panel.parts_list, 1)
     second = changed.args[0]
     assert second.title == "Second Tune" and second.meter == Meter(3, 4)
     assert window.seed.melody is second and window.ui.roll.melody is second

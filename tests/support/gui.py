@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["generate_and_wait", "open_and_wait", "select_model"]
+__all__ = ["click_tune", "generate_and_wait", "open_and_wait", "select_model"]
 
 
 def open_and_wait(qtbot, win, path: Path | str, part: int | None = None, timeout: int = 30000):
@@ -28,3 +28,13 @@ def select_model(win, kind: str) -> str:
             panel._on_activated(i)
             return panel.current_model()
     raise AssertionError(f"no {kind} model listed")
+
+
+def click_tune(qtbot, tune_list, row: int) -> None:
+    """Click row `row` of a tune/track list (the seed panel's picker) as a user does."""
+    from PySide6.QtCore import Qt
+
+    item = tune_list.item(row)
+    tune_list.scrollToItem(item)
+    qtbot.mouseClick(tune_list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tune_list.visualItemRect(item).center())
