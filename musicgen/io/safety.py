@@ -143,6 +143,16 @@ def check_musicxml_numbers(root: Any, name: str) -> None:
         if not re.fullmatch(r"[+-]?\d{1,3}", text or "0") or abs(int(text or "0")) > 14:
             raise SeedError(f"Cannot read {name}: the key signature has {text[:20]} sharps or "
                             "flats, more than any key has.")
+    # octaves and alterations far outside music overflow music21's pitch arithmetic (the fuzzer's
+    # <octave>999...9</octave> raised OverflowError from inside its pitch code)
+    for tag, pattern, limit in (("octave", r"[+-]?\d{1,3}", 12), ("display-octave", r"[+-]?\d{1,3}", 12),
+                                ("octave-change", r"[+-]?\d{1,3}", 12),
+                                ("alter", r"[+-]?\d{1,3}(\.\d{1,8})?", 12)):
+        for element in root.iter(tag):
+            text = (element.text or "").strip()
+            if text and (not re.fullmatch(pattern, text) or abs(float(text)) > limit):
+                raise SeedError(f"Cannot read {name}: a note has {tag} {text[:20]}, which no "
+                                "pitch has.")
     for time_element in root.iter("time"):
         for tag, limit in (("beats", MAX_METER_NUMERATOR), ("beat-type", 64)):
             for element in time_element.iter(tag):

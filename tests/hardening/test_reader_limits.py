@@ -177,3 +177,18 @@ def test_the_largest_tune_book_lists_in_linear_time(tmp_path: Path) -> None:
     assert len(tunes) == 50_000 and tunes[-1].title == "Reel 50000"
     assert read_melody(path, tune=50_000).title == "Reel 50000"
     assert time.monotonic() - start < 15
+
+
+@pytest.mark.parametrize("pitch,tag", [
+    ("<step>C</step><octave>" + "9" * 400 + "</octave>", "octave"),
+    ("<step>C</step><octave>4.5</octave>", "octave"),
+    ("<step>C</step><alter>1e400</alter><octave>5</octave>", "alter"),
+])
+def test_pitches_no_note_has(tmp_path: Path, pitch: str, tag: str) -> None:
+    """A 400-digit octave overflowed music21's pitch arithmetic (OverflowError, found by the
+    fuzzer in a mutated .mxl): refused first, in a sentence."""
+    path = tmp_path / "pitch.mxl"
+    xml = MUSICXML.replace("<pitch><step>C</step><octave>5</octave></pitch>", f"<pitch>{pitch}</pitch>", 1)
+    assert pitch in xml
+    path.write_bytes(_mxl(xml.encode()))
+    _read_fast(path, rf"pitch.mxl: a note has {tag}")
