@@ -7,6 +7,8 @@ API map:
   `ReadReport` of what was reduced (quantisation, chords, grace notes, ties, voices).
 - `read_tunes(path) -> list[TuneInfo]`: the tunes of an ABC book (a text scan, no parsing).
 - `list_tracks(path) -> list[TrackInfo]`: the note-bearing lines of a MIDI file.
+- `read_seed_file(path, part=None) -> SeedFile`: what the app opens: the melody, its report, the
+  file's tunes, tracks or parts, and the reader's notes to show ("Using track 2: Flute").
 - `read_tune_book(path) -> list[TuneResult]`: every tune parsed independently (for corpora).
 - `abc_text_to_melody(text)`: ABC pasted as text.
 - `write_melody(melody, path)`: format by suffix (.mid/.midi, .abc, .musicxml/.xml/.mxl);
@@ -28,6 +30,7 @@ from musicgen.io.reader import (
     read_tunes,
 )
 from musicgen.io.safety import MAX_FILE_BYTES
+from musicgen.io.seed_file import SeedFile, read_seed_file
 from musicgen.io.types import ReadReport, TrackInfo, TuneInfo, TuneResult
 from musicgen.io.writers import WRITABLE_SUFFIXES, register_writer, write_melody
 
@@ -37,6 +40,8 @@ __all__ = [
     "read_tunes",
     "list_tracks",
     "read_tune_book",
+    "read_seed_file",
+    "SeedFile",
     "abc_text_to_melody",
     "write_melody",
     "register_writer",
