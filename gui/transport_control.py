@@ -49,6 +49,8 @@ class TransportControl(QObject):
         """Show a melody in the piano roll (stops what was playing)."""
         self.playback.stop()
         self._roll.set_melody(melody)
+        if melody is not None:
+            self._transport.set_meter(melody.meter)
 
     def toggle(self) -> None:
         """Play the shown melody, or stop."""
@@ -64,4 +66,4 @@ class TransportControl(QObject):
 
     def set_tempo(self, tempo_bpm: float) -> None:
         """Play at this tempo from now on (a new seed brings its own)."""
-        self._transport.tempo_spin.setValue(round(tempo_bpm))
+        self._transport.set_tempo(tempo_bpm)

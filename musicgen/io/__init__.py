@@ -10,7 +10,7 @@ API map:
 - `read_seed_file(path, part=None) -> SeedFile`: what the app opens: the melody, its report, the
   file's tunes, tracks or parts, and the reader's notes to show ("Using track 2: Flute").
 - `read_tune_book(path) -> list[TuneResult]`: every tune parsed independently (for corpora).
-- `abc_text_to_melody(text)`: ABC pasted as text.
+- `abc_text_to_melody(text)`: ABC pasted as text; `read_abc_text` also returns its report.
 - `write_melody(melody, path)`: format by suffix (.mid/.midi, .abc, .musicxml/.xml/.mxl);
   `register_writer` plugs in more (e.g. .wav). Writes are atomic (`atomic_write_bytes`).
 
@@ -24,6 +24,7 @@ from musicgen.io.atomic import atomic_write_bytes, atomic_write_text
 from musicgen.io.reader import (
     abc_text_to_melody,
     list_tracks,
+    read_abc_text,
     read_melody,
     read_melody_with_report,
     read_tune_book,
@@ -43,6 +44,7 @@ __all__ = [
     "read_seed_file",
     "SeedFile",
     "abc_text_to_melody",
+    "read_abc_text",
     "write_melody",
     "register_writer",
     "WRITABLE_SUFFIXES",

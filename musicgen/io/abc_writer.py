@@ -105,21 +105,44 @@ def _split_bars(melody: Melody) -> list[tuple[int, list[tuple[Note, bool]]]]:
     return [(start, bar) for start, bar in zip(starts, bars) if bar]
 
 
+# Plain lengths (ticks) a split piece takes: note values and single-dotted ones, longest first.
+_PLAIN_PIECES = (96, 72, 48, 36, 24, 18, 12, 9, 6, 3)
+
+
+def _is_plain_length(ticks: int) -> bool:
+    """A length one engraved note shows: a note value, dotted or double-dotted (``B5`` is none:
+    abcm2ps refuses it as 'too much dotted' and verovio misreads it)."""
+    units = Fraction(ticks, 3)  # in sixteenths
+    return ticks % 3 == 0 and units.numerator in (1, 3, 7) and ticks <= 96 \
+        and (units.denominator & (units.denominator - 1)) == 0
+
+
 def _notatable_pieces(piece: Note, tied: bool) -> list[tuple[Note, bool]]:
     """Split a duration ABC readers can't take in one note into tied pieces they can.
 
-    Multiples of 3 ticks are plain lengths on the L:1/8 grid; powers of two (1, 2, 4, 8, 16
-    ticks) are triplet-group notes. Anything else (5, 7, 10, 11... ticks) becomes a plain piece
-    tied to a 1- or 2-tick triplet piece (music21 refuses tuplet notes of 'complex' length and
-    abc2midi refuses non-power-of-two length denominators).
+    Plain lengths (`_is_plain_length`) stay whole; other multiples of 3 ticks are split into
+    note values, longest first (``B4-B``, not ``B5``). Powers of two (1, 2, 4, 8, 16 ticks) are
+    triplet-group notes. Anything else (5, 7, 10, 11... ticks) becomes a plain part tied to a 1- or
+    2-tick triplet piece (music21 refuses tuplet notes of 'complex' length and abc2midi refuses
+    non-power-of-two length denominators).
     """
     d = piece.duration_ticks
-    if d % 3 == 0 or d in (1, 2, 4, 8, 16, 32):
+    if _is_plain_length(d) or d in (1, 2, 4, 8, 16, 32):
         return [(piece, tied)]
-    rest = 1 if d % 3 == 1 else 2
-    head = Note(piece.pitch, piece.onset_ticks, d - rest)
-    tail = Note(piece.pitch, piece.onset_ticks + d - rest, rest)
-    return [(head, not piece.is_rest), (tail, tied)]
+    lengths = []
+    plain = d - (0 if d % 3 == 0 else 1 if d % 3 == 1 else 2)
+    while plain:
+        step = next(p for p in _PLAIN_PIECES if p <= plain)
+        lengths.append(step)
+        plain -= step
+    if d % 3:
+        lengths.append(d % 3)
+    out, at = [], piece.onset_ticks
+    for i, length in enumerate(lengths):
+        last = i == len(lengths) - 1
+        out.append((Note(piece.pitch, at, length), tied if last else not piece.is_rest))
+        at += length
+    return out
 
 
 def beam_group_ticks(meter: Meter) -> int:
