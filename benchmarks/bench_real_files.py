@@ -12,9 +12,10 @@ data/examples/*.mid, each with its .abc) are read as they are.
 
 (b) Key estimation. The same tunes are played without a key signature and read back; the key read
 is compared with the written one (tonic and mode, tonic alone, and the scale: the key signature).
-Baselines: Krumhansl-Schmuckler alone (music21's estimate, major or minor, what the reader did
-before), and "last note" (the final note is the tonic, major or minor by which third is heard
-more). Whole tunes and 8-bar openings (a seed) are measured apart. The data/ MIDI files are read
+Methods: the reader's key ("ours"); Krumhansl-Schmuckler alone (music21's estimate, major or
+minor, what the reader did before); its scale with the final note as tonic in a folk mode
+(`keysig.modal_key`); and the naive "last note" rule (the final note is the tonic, major or minor
+by which third is heard more). Whole tunes and 8-bar openings (a seed) are measured apart. The data/ MIDI files are read
 with their key signatures and our key text removed.
 
 Prints JSON lines: one per (case, method) for quantisation, one per (length, method) for keys.
@@ -182,6 +183,28 @@ def last_note_key(notes: list[tuple[int, int]]) -> Key:
     return Key(tonic, "major" if weight[4] >= weight[3] else "minor")
 
 
+def final_pitch(melody: Melody) -> int | None:
+    """The last note when it is held a beat or more (an ending), else None."""
+    from musicgen.io.keysig import ending_pitch
+
+    return ending_pitch(melody)
+
+
+KEY_METHODS = ("ours", "krumhansl", "krumhansl_final_note", "last_note")
+
+
+def guesses(read: Melody, pairs: list[tuple[int, int]]) -> list[tuple[str, Key]]:
+    """Each method's key for a melody read back: the reader's, Krumhansl-Schmuckler alone, its
+    scale with the final note as tonic (`keysig.modal_key`), and the naive last-note rule."""
+    from musicgen.io.keysig import modal_key
+    from musicgen.io.m21_convert import estimate_key
+
+    krumhansl = estimate_key(pairs)
+    return [("ours", read.key), ("krumhansl", krumhansl),
+            ("krumhansl_final_note", modal_key(krumhansl, final_pitch(read))),
+            ("last_note", last_note_key(pairs))]
+
+
 def key_scores(truth: Key, guess: Key) -> Counter:
     from musicgen.io.keysig import key_sharps
 
@@ -190,10 +213,8 @@ def key_scores(truth: Key, guess: Key) -> Counter:
 
 
 def keys(tunes: list[Melody], rng: random.Random, extra: dict) -> None:
-    from musicgen.io.m21_convert import estimate_key
-
     for length, cut in (("whole_tune", None), ("first_8_bars", 8)):
-        totals = {m: Counter() for m in ("ours", "krumhansl", "last_note")}
+        totals = {m: Counter() for m in KEY_METHODS}
         count = 0
         for melody in tunes:
             piece = melody.first_bars(cut) if cut else melody
@@ -202,8 +223,7 @@ def keys(tunes: list[Melody], rng: random.Random, extra: dict) -> None:
             count += 1
             read, _ = read_back(midi_bytes(piece, played_times(piece, rng, None)))
             pairs = [(n.pitch, n.duration_ticks) for n in read.pitched_notes]
-            for method, guess in (("ours", read.key), ("krumhansl", estimate_key(pairs)),
-                                  ("last_note", last_note_key(pairs))):
+            for method, guess in guesses(read, pairs):
                 totals[method] += key_scores(melody.key, guess)
         for method, t in totals.items():
             emit({"part": "key", "case": length, "method": method, "tunes": count,
@@ -216,9 +236,8 @@ def data_midi_keys(extra: dict) -> None:
     import mido
 
     from musicgen.io import read_melody
-    from musicgen.io.m21_convert import estimate_key
 
-    totals = {m: Counter() for m in ("ours", "krumhansl", "last_note")}
+    totals = {m: Counter() for m in KEY_METHODS}
     pairs = [(p, p.with_suffix(".abc")) for p in sorted(ROOT.glob("data/**/*.mid"))
              if p.with_suffix(".abc").exists()]
     for mid_path, abc in pairs:
@@ -235,8 +254,7 @@ def data_midi_keys(extra: dict) -> None:
         read, _ = read_back(buffer.getvalue())
         truth = read_melody(abc).key
         pairs_ = [(n.pitch, n.duration_ticks) for n in read.pitched_notes]
-        for method, guess in (("ours", read.key), ("krumhansl", estimate_key(pairs_)),
-                              ("last_note", last_note_key(pairs_))):
+        for method, guess in guesses(read, pairs_):
             totals[method] += key_scores(truth, guess)
     for method, t in totals.items():
         emit({"part": "key", "case": "data_midi_files", "method": method, "tunes": len(pairs),

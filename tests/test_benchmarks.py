@@ -197,7 +197,7 @@ def check_real_files(lines: list[dict]) -> None:
     assert quant[("data_midi_files", "ours")]["tunes"] >= 1
     keyed = {(r["case"], r["method"]): r for r in lines if r["part"] == "key"}
     for case in ("whole_tune", "first_8_bars", "data_midi_files"):
-        for method in ("ours", "krumhansl", "last_note"):
+        for method in ("ours", "krumhansl", "krumhansl_final_note", "last_note"):
             row = keyed[(case, method)]
             assert row["tunes"] >= 1
             assert 0 <= row["exact_share"] <= row["tonic_share"] <= 1 and 0 <= row["scale_share"] <= 1
