@@ -39,8 +39,12 @@ class SeedFile:
         out = []
         if len(self.report.part_names) > 1 and self.report.source_part:
             out.append(f"Using {self.report.source_part}")
-        out += [_sentence(w) for w in self.report.warnings if w.strip()]
+        out += [_sentence(w) for w in self.report.warnings if w.strip() and not self._says_nothing(w)]
         return tuple(out)
+
+    def _says_nothing(self, sentence: str) -> bool:
+        """Edges moved by under half a tick: a file written at another resolution, not playing."""
+        return sentence.startswith("quantisation moved") and self.report.max_shift_ticks < 0.5
 
 
 def _sentence(text: str) -> str:
