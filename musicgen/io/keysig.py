@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from musicgen.melody import MODES, Key, Melody
+from musicgen.melody import MODES, Key
 
 __all__ = ["LETTERS", "NATURAL_PC", "key_sharps", "signature_alters", "spell", "tonic_name",
-           "key_from_text", "key_from_signature", "parse_key_option", "modal_key",
-           "ending_pitch"]
+           "key_from_text", "key_from_signature", "parse_key_option"]
 
 LETTERS = "CDEFGAB"
 NATURAL_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -115,34 +114,3 @@ def parse_key_option(text: str) -> Key:
     return Key((NATURAL_PC[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental, 0)) % 12,
                mode)
 
-
-FOLK_MODES = ("major", "minor", "dorian", "mixolydian")
-
-
-def modal_key(estimate: Key, final_pitch: int | None) -> Key:
-    """The estimate's scale with the final note as its tonic, when that makes a folk mode.
-
-    Major/minor profiles (Krumhansl-Schmuckler) find the scale of a modal tune well but call an
-    A dorian reel "G major" or "E minor"; folk tunes end on their tonic, so the final note names
-    it: the mode is the one of `FOLK_MODES` whose scale (key signature) is the estimate's. A final
-    note outside the scale, or one that would make a lydian, phrygian or locrian tonic, keeps the
-    estimate."""
-    if final_pitch is None:
-        return estimate
-    tonic = final_pitch % 12
-    if tonic == estimate.tonic_pc or tonic not in estimate.scale_pitch_classes:
-        return estimate
-    sharps = key_sharps(estimate)
-    for mode in FOLK_MODES:
-        candidate = Key(tonic, mode)
-        if key_sharps(candidate) == sharps:
-            return candidate
-    return estimate
-
-
-def ending_pitch(melody: Melody) -> int | None:
-    """The melody's last pitch when it sounds like an ending (held a beat or more), else None."""
-    notes = melody.pitched_notes
-    if not notes or notes[-1].duration_ticks < melody.meter.beat_ticks:
-        return None
-    return notes[-1].pitch
