@@ -47,9 +47,9 @@ def parse_abc_text(text: str, *, on_progress: ProgressFn | None = None,
     from musicgen.io import SeedFile, read_abc_text
 
     if not text.strip():
-        raise SeedError("Cannot read the ABC: it is empty.")
+        raise SeedError("Cannot read pasted ABC: it is empty.")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    melody, report = read_abc_text(text, "the ABC")
+    melody, report = read_abc_text(text, "pasted ABC")
     return SeedFile(melody, report, "")
 
 
