@@ -47,7 +47,9 @@ def melody_to_abc(melody: Melody, number: int = 1) -> str:
     lines += [f"M:{melody.meter}", "L:1/8", f"Q:{beat.numerator}/{beat.denominator}={tempo}",
               f"K:{tonic_name(melody.key)}{_MODE_SUFFIX[melody.key.mode]}"]
     opening, bars = _written_bars(melody)
-    starts = _line_breaks([bar for bar, _line in bars])
+    # a pickup joins the first line without counting as one of its bars, as tune books print it
+    skip = 1 if melody.pickup_ticks and len(bars) > 1 else 0
+    starts = [0] + [i + skip for i in _line_breaks([bar for bar, _line in bars[skip:]])[1:]]
     for start, end in zip(starts, starts[1:] + [len(bars)]):
         chunk = bars[start:end]
         text = " ".join(f"{bar} {line}" for bar, line in chunk)
