@@ -30,7 +30,7 @@ _MODE_SUFFIX = {"major": "", "minor": "m", "dorian": "dor", "mixolydian": "mix",
                 "phrygian": "phr", "lydian": "lyd", "locrian": "loc"}
 _ACCIDENTAL = {-1: "_", 0: "=", 1: "^"}
 _BARS_PER_LINE = 4  # a phrase a line, as tune books print reels and jigs
-_MIN_LINE_WEIGHT = 14  # sparser lines are widened (8, then 16 bars): abcm2ps finds them underfull
+_MIN_LINE_WEIGHT = 18  # sparser lines are widened (8, then 16 bars): abcm2ps finds them underfull
 _MAX_LINE_WEIGHT = 44  # denser ones are narrowed (2 bars, 1): abcm2ps finds them overfull
 _NOTE_LETTER = re.compile(r"[A-Ga-gz]")
 _QUOTED = re.compile(r'"[^"]*"')
@@ -83,10 +83,10 @@ def _line_breaks(bars: list[str]) -> list[int]:
 
 
 def _line_weight(bar: str) -> float:
-    """About how wide a bar engraves: a note or rest each, half more for an accidental or a
-    tuplet sign (annotations and bar lines left out)."""
+    """About how wide a bar engraves: one for its bar line, one a note or rest, half more for an
+    accidental or a tuplet sign (annotations left out)."""
     bar = _QUOTED.sub("", bar)
-    return len(_NOTE_LETTER.findall(bar)) + 0.5 * sum(bar.count(c) for c in "^_=(")
+    return 1 + len(_NOTE_LETTER.findall(bar)) + 0.5 * sum(bar.count(c) for c in "^_=(")
 
 
 def _written_bars(melody: Melody) -> tuple[str, list[tuple[str, str]]]:
