@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYS_PACKAGES := libpulse0 libpulse-mainloop-glib0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-xkb1 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi pulseaudio pulseaudio-utils fluidsynth timgm6mb-soundfont
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi abcm2ps pulseaudio pulseaudio-utils fluidsynth timgm6mb-soundfont
 SYS_STAMP := $(VENV)/.system-packages
 
 .PHONY: app test test-fast sysdeps venv bench screenshots clean fuzz

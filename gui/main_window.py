@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
             self.seed, ui.sampling, ui.variations, ui.generate_button, a.generate, a.stop,
             generators=generators, current_model=self.models.current_model, **common)
         self.export = ExportControl(self.seed, ui.variations,
-                                    tempo_bpm=ui.transport.tempo_spin.value, dialog_parent=self,
+                                    tempo_bpm=lambda: ui.transport.tempo_bpm, dialog_parent=self,
                                     **common)
         self.recall = ModelRecall(self)  # which model made each variation (focus and shaping)
         self.score = ScoreControl(ui.score, ui.roll, ui.seed_panel, a.view_modes,

@@ -1,5 +1,6 @@
 """SeedControl: everything the user does with seeds: open files (Open, recent files, drops), pick a
-tune or track, trim, apply typed ABC, load the corpus and use one of its tunes.
+tune or track, correct the key, trim, apply typed ABC, load the corpus and use one of its tunes.
+The reader's notes (which track was used, what was changed to fit) are shown beside the seed.
 
 It drives the seed panel, the corpus browser and the recent-files menu, and changes the one
 `SeedState`; the reading runs in the worker (`gui.seed_tasks`). A file that cannot be read never
@@ -13,7 +14,7 @@ brings its tempo, for the transport).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMenu
@@ -23,7 +24,6 @@ from gui.errors import describe_exception
 from gui.seed_state import SeedState
 from gui.seed_tasks import (
     DEFAULT_SEED_PATH,
-    LoadedSeed,
     builtin_seed,
     load_corpus_tunes,
     load_seed_file,
@@ -34,7 +34,10 @@ from gui.status import StatusArea
 from gui.widgets.corpus_browser import CorpusBrowser
 from gui.widgets.seed_panel import SeedPanel
 from gui.workers import Job, Worker
-from musicgen.melody import Melody
+from musicgen.melody import Key, Melody
+
+if TYPE_CHECKING:
+    from musicgen.io import SeedFile
 
 __all__ = ["SeedControl"]
 
@@ -61,6 +64,7 @@ class SeedControl(QObject):
         panel.part_chosen.connect(self.choose_part)
         panel.trim_requested.connect(self.trim)
         panel.abc_submitted.connect(self.apply_abc)
+        panel.key_chosen.connect(self.set_key)
         corpus.load_requested.connect(self.load_corpus)
         corpus.stop_requested.connect(self.stop_corpus)
         corpus.tune_chosen.connect(self._use_tune)
@@ -93,11 +97,11 @@ class SeedControl(QObject):
         job.failed.connect(lambda exc, j=job: self._file_failed(exc, j))
         return job
 
-    def _file_loaded(self, loaded: LoadedSeed, remember: bool, job: Job | None = None) -> None:
+    def _file_loaded(self, loaded: SeedFile, remember: bool, job: Job | None = None) -> None:
         if job is not None and job is not self._reading:
             return  # a later file was asked for meanwhile: this read is stale
         self._reading = None
-        self.use(loaded.melody, path=loaded.path)
+        self.use(loaded.melody, path=loaded.path, notes=loaded.notes)
         self._panel.set_parts(loaded.kind, loaded.parts, loaded.part)
         if remember:
             self._settings.add_recent_file(loaded.path)
@@ -123,13 +127,25 @@ class SeedControl(QObject):
         menu.setEnabled(bool(files))
 
     # --- the seed itself ----------------------------------------------------------------------
-    def use(self, melody: Melody, path: str | None = None) -> None:
-        """Make `melody` the seed (the views clear the previous seed's variations)."""
+    def use(self, melody: Melody, path: str | None = None, notes: tuple[str, ...] = ()) -> None:
+        """Make `melody` the seed (the views clear the previous seed's variations); `notes` are
+        the reader's, shown beside it."""
         if path is None:
             self._panel.set_parts("", ())
+        self._panel.set_notes(notes)
         self.tempo_found.emit(melody.tempo_bpm)
-        self._status.show_message(f"Seed: {melody.title or 'untitled'} ({melody.bar_count} bars).")
+        using = next((n for n in notes if n.startswith("Using ")), "")
+        self._status.show_message(f"Seed: {melody.title or 'untitled'} ({melody.bar_count} bars)."
+                                  + (f" {using}." if using else ""))
         self.seed.set(melody, path)
+
+    def set_key(self, key: Key) -> None:
+        """The user corrects the seed's key: Generate continues in it (the models work relative to
+        the tonic, so the mode they are given matters), as ``--key`` does on the command line."""
+        if self.seed.melody is None or key == self.seed.melody.key:
+            return
+        self.seed.set_key(key)
+        self._status.show_message(f"Key set to {key}: the continuation follows it.")
 
     def trim(self, bars: int) -> None:
         if self.seed.full is not None and self.seed.trim(bars) is None:
@@ -147,9 +163,9 @@ class SeedControl(QObject):
             describe_exception(exc, "reading the ABC")))
         return job
 
-    def _abc_applied(self, melody: Melody) -> None:
+    def _abc_applied(self, loaded: SeedFile) -> None:
         self._panel.set_abc_error("")
-        self.use(melody)
+        self.use(loaded.melody, notes=loaded.notes)
 
     # --- the corpus ---------------------------------------------------------------------------
     def load_corpus(self) -> Job:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from musicgen.melody import Melody
+from musicgen.melody import Key, Melody
 
 __all__ = ["SeedState"]
 
@@ -39,3 +39,11 @@ class SeedState(QObject):
         self.melody = trimmed
         self.seed_changed.emit(trimmed)
         return trimmed
+
+    def set_key(self, key: Key) -> None:
+        """Correct the seed's key (the full seed's and the trimmed one's alike)."""
+        if self.full is None or self.melody is None:
+            return
+        self.full = self.full.replace(key=key)
+        self.melody = self.melody.replace(key=key)
+        self.seed_changed.emit(self.melody)

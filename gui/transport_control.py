@@ -59,6 +59,8 @@ class TransportControl(QObject):
         roll's rows (a set's range, so its variations line up)."""
         self.playback.stop()
         self._roll.set_melody(melody, pitch_range)
+        if melody is not None:
+            self._transport.set_meter(melody.meter)
 
     def toggle(self) -> None:
         """Play the shown melody, or stop."""
@@ -74,7 +76,7 @@ class TransportControl(QObject):
 
     def set_tempo(self, tempo_bpm: float) -> None:
         """Play at this tempo from now on (a new seed brings its own)."""
-        self._transport.tempo_spin.setValue(round(tempo_bpm))
+        self._transport.set_tempo(tempo_bpm)
 
 
 def _ports_found(names: list[str]) -> str:

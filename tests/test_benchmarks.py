@@ -201,6 +201,21 @@ def check_memory(lines: list[dict]) -> None:
     assert summary["bench"] == "memory_summary" and summary["scenarios"] == len(rows)
 
 
+def check_real_files(lines: list[dict]) -> None:
+    quant = {(r["case"], r["method"]): r for r in lines if r["part"] == "quantisation"}
+    for case in ("straight", "triplets", "swing_62", "swing_triplet"):
+        for method in ("ours", "nearest_tick", "nearest_16th"):
+            row = quant[(case, method)]
+            assert row["notes"] > 0 and 0 <= row["recovered_share"] <= 1
+    assert quant[("data_midi_files", "ours")]["tunes"] >= 1
+    keyed = {(r["case"], r["method"]): r for r in lines if r["part"] == "key"}
+    for case in ("whole_tune", "first_8_bars", "data_midi_files"):
+        for method in ("ours", "krumhansl", "krumhansl_final_note", "last_note"):
+            row = keyed[(case, method)]
+            assert row["tunes"] >= 1
+            assert 0 <= row["exact_share"] <= row["tonic_share"] <= 1 and 0 <= row["scale_share"] <= 1
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
     "bench_engine": check_engine,
     "bench_app": check_app,
@@ -211,6 +226,7 @@ BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
     "bench_key_handling": check_key_handling,
     "bench_memory": check_memory,
     "bench_model_speed": check_model_speed,
+    "bench_real_files": check_real_files,
     "bench_shape": check_shape,
     "bench_train": check_train,
 }

@@ -1,4 +1,8 @@
-"""TransportBar: Play/Stop, tempo, loop, the output (synthesizer or a MIDI port) and the position."""
+"""TransportBar: Play/Stop, tempo, loop, the output (synthesizer or a MIDI port) and the position.
+
+The tempo is shown and typed in the meter's beat, as musicians read it: ``♩. = 110`` in 6/8 (165
+quarter notes a minute), ``𝅗𝅥 = 60`` in cut time; `tempo_bpm` is always quarter notes a minute.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
 )
+
+from musicgen.io.tempo import beat_to_quarter_bpm, quarter_to_beat_bpm, tempo_text
+from musicgen.melody import Meter
 
 __all__ = ["TransportBar", "SYNTH_OUTPUT", "FIND_PORTS", "NO_PORT_FOUND", "NO_MIDI_PORTS_TIP"]
 
@@ -30,12 +37,14 @@ class TransportBar(QWidget):
         self.play_button = QPushButton("▶  Play")
         self.play_button.setToolTip("Play or stop (Space)")
         self.play_button.setMinimumWidth(84)
+        self._meter = Meter(4, 4)
+        self._quarter_bpm = 120.0
         self.tempo_spin = QSpinBox()
-        self.tempo_spin.setRange(30, 300)
-        self.tempo_spin.setSuffix(" bpm")
+        self.tempo_spin.setRange(20, 400)
         self.tempo_spin.setValue(120)
-        self.tempo_spin.setToolTip("Playback tempo (quarter notes per minute)")
         self.tempo_spin.setAccessibleName("Tempo")
+        self.tempo_spin.valueChanged.connect(self._on_tempo_typed)
+        self._show_tempo()
         self.loop_check = QCheckBox("Loop")
         self.output_combo = QComboBox()
         # as wide as "Synthesizer": the list opens as wide as its longest entry
@@ -49,7 +58,7 @@ class TransportBar(QWidget):
         layout.setContentsMargins(0, 2, 0, 2)
         layout.addWidget(self.play_button)
         layout.addSpacing(8)  # the tempo box must not touch the button
-        layout.addWidget(self.tempo_spin)  # "120 bpm" says what it is; no label (1024 px)
+        layout.addWidget(self.tempo_spin)  # "♩ = 120" says what it is; no label (1024 px)
         layout.addWidget(self.loop_check)
         layout.addWidget(self.output_combo)
         layout.addStretch(1)
@@ -113,9 +122,34 @@ class TransportBar(QWidget):
             text += f" / {int(total_seconds) // 60}:{total_seconds % 60:04.1f}"
         self.position_label.setText(text)
 
+    def set_meter(self, meter: Meter) -> None:
+        """Show the tempo in this meter's beat (the tempo itself does not change)."""
+        if meter != self._meter:
+            self._meter = meter
+            self._show_tempo()
+
+    def set_tempo(self, quarter_bpm: float) -> None:
+        """Play at `quarter_bpm` quarter notes a minute, shown in the meter's beat."""
+        self._quarter_bpm = float(quarter_bpm)
+        self._show_tempo()
+
+    def _show_tempo(self) -> None:
+        spin, meter = self.tempo_spin, self._meter
+        symbol = tempo_text(self._quarter_bpm, meter).rsplit("=", 1)[0].strip()
+        spin.blockSignals(True)
+        spin.setPrefix(f"{symbol} = ")
+        spin.setValue(round(quarter_to_beat_bpm(self._quarter_bpm, meter)))
+        spin.blockSignals(False)
+        spin.setToolTip(f"Playback tempo in beats of {symbol} a minute (the meter's beat, "
+                        f"{meter}); {self._quarter_bpm:.0f} quarter notes a minute")
+
+    def _on_tempo_typed(self, beats: int) -> None:
+        self._quarter_bpm = beat_to_quarter_bpm(beats, self._meter)
+
     @property
-    def tempo_bpm(self) -> int:
-        return self.tempo_spin.value()
+    def tempo_bpm(self) -> float:
+        """Quarter notes a minute."""
+        return self._quarter_bpm
 
     @property
     def loop(self) -> bool:

@@ -14,7 +14,8 @@ Decisions (see also `m21_convert`):
   dropped, so each written bar comes once (both endings, one after the other): what peers that
   model ABC text score, and what "bits per written note" measures.
 - Chords keep their top note, grace notes are dropped, ties merge, triplets and broken rhythm
-  (``>``, ``<``) keep their exact durations; chord symbols ("Am") are ignored.
+  (``>``, ``<``) keep their exact durations; chord symbols ("Am") are dropped and counted
+  (the report says "12 chord symbols were dropped: the models read melody only").
 - Inline ``[K:]``/``[M:]`` changes: pitches are absolute, so key changes are harmless; the melody
   keeps the opening meter and key, and a meter change is reported.
 - Several voices: the first is read (``track=`` picks another) and the report says so.

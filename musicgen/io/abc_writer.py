@@ -13,6 +13,7 @@ are split and tied with ``-``.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Meter, Note
@@ -28,7 +29,11 @@ UNIT_TICKS = TICKS_PER_QUARTER // 2  # L:1/8
 _MODE_SUFFIX = {"major": "", "minor": "m", "dorian": "dor", "mixolydian": "mix",
                 "phrygian": "phr", "lydian": "lyd", "locrian": "loc"}
 _ACCIDENTAL = {-1: "_", 0: "=", 1: "^"}
-_BARS_PER_LINE = 4
+_BARS_PER_LINE = 4  # a phrase a line, as tune books print reels and jigs
+_MIN_LINE_WEIGHT = 18  # sparser lines are widened (8, then 16 bars): abcm2ps finds them underfull
+_MAX_LINE_WEIGHT = 44  # denser ones are narrowed (2 bars, 1): abcm2ps finds them overfull
+_NOTE_LETTER = re.compile(r"[A-Ga-gz]")
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 def melody_to_abc(melody: Melody, number: int = 1) -> str:
@@ -42,11 +47,46 @@ def melody_to_abc(melody: Melody, number: int = 1) -> str:
     lines += [f"M:{melody.meter}", "L:1/8", f"Q:{beat.numerator}/{beat.denominator}={tempo}",
               f"K:{tonic_name(melody.key)}{_MODE_SUFFIX[melody.key.mode]}"]
     opening, bars = _written_bars(melody)
-    for start in range(0, len(bars), _BARS_PER_LINE):
-        chunk = bars[start : start + _BARS_PER_LINE]
+    # a pickup joins the first line without counting as one of its bars, as tune books print it
+    skip = 1 if melody.pickup_ticks and len(bars) > 1 else 0
+    starts = [0] + [i + skip for i in _line_breaks([bar for bar, _line in bars[skip:]])[1:]]
+    for start, end in zip(starts, starts[1:] + [len(bars)]):
+        chunk = bars[start:end]
         text = " ".join(f"{bar} {line}" for bar, line in chunk)
         lines.append(f"{opening} {text}" if start == 0 and opening else text)
     return "\n".join(lines) + "\n"
+
+
+def _line_breaks(bars: list[str]) -> list[int]:
+    """Where lines start (bar indices). Four bars a line, as tune books print reels and jigs; 8 or
+    16 when four bars of long notes leave a line too empty for abcm2ps to fill the staff, 2 or 1
+    when four bars of sixteenths or accidentals would crowd it; every full line as long. A tune
+    no even layout suits (notes of wildly mixed density) is packed line by line instead."""
+    weights = [_line_weight(bar) for bar in bars]
+
+    def fits(per_line: int) -> bool:
+        lines = [sum(weights[i:i + per_line]) for i in range(0, len(weights), per_line)]
+        full = lines[:-1] if len(weights) % per_line else lines
+        return max(lines, default=0) <= _MAX_LINE_WEIGHT \
+            and min(full, default=_MIN_LINE_WEIGHT) >= _MIN_LINE_WEIGHT
+
+    for per_line in (_BARS_PER_LINE, 2 * _BARS_PER_LINE, 4 * _BARS_PER_LINE, 2, 1):
+        if fits(per_line):
+            return list(range(0, len(bars), per_line))
+    starts, held = [0], 0.0
+    for i, weight in enumerate(weights):
+        if held and (held + weight > _MAX_LINE_WEIGHT or held >= _MIN_LINE_WEIGHT + 10):
+            starts.append(i)
+            held = 0.0
+        held += weight
+    return starts
+
+
+def _line_weight(bar: str) -> float:
+    """About how wide a bar engraves: one for its bar line, one a note or rest, half more for an
+    accidental or a tuplet sign (annotations left out)."""
+    bar = _QUOTED.sub("", bar)
+    return 1 + len(_NOTE_LETTER.findall(bar)) + 0.5 * sum(bar.count(c) for c in "^_=(")
 
 
 def _written_bars(melody: Melody) -> tuple[str, list[tuple[str, str]]]:
@@ -96,30 +136,56 @@ def _split_bars(melody: Melody) -> list[tuple[int, list[tuple[Note, bool]]]]:
     starts = [line - (bar_ticks - melody.pickup_ticks if i == 0 and melody.pickup_ticks else 0)
               for i, line in enumerate(lines[:-1])]
     bars: list[list[tuple[Note, bool]]] = [[] for _ in range(len(lines) - 1)]
+    compound = melody.meter.beat_ticks != TICKS_PER_QUARTER * 4 // melody.meter.denominator
     for note in melody.notes:
         for i in range(len(lines) - 1):
             start, end = max(note.onset_ticks, lines[i]), min(note.end_ticks, lines[i + 1])
             if start < end:
                 tied = not note.is_rest and end < note.end_ticks
-                bars[i] += _notatable_pieces(Note(note.pitch, start, end - start), tied)
+                bars[i] += _notatable_pieces(Note(note.pitch, start, end - start), tied, compound)
     return [(start, bar) for start, bar in zip(starts, bars) if bar]
 
 
-def _notatable_pieces(piece: Note, tied: bool) -> list[tuple[Note, bool]]:
+# Plain lengths (ticks) a split piece takes, longest first: note values and single-dotted ones;
+# in compound meters dotted beats first (``g3-g2`` in 6/8, not ``g4-g``).
+_PLAIN_PIECES = (96, 72, 48, 36, 24, 18, 12, 9, 6, 3)
+_COMPOUND_PIECES = (72, 36, 18, 12, 9, 6, 3)
+
+
+def _is_plain_length(ticks: int) -> bool:
+    """A length one engraved note shows: a note value, dotted or double-dotted (``B5`` is none:
+    abcm2ps refuses it as 'too much dotted' and verovio misreads it)."""
+    units = Fraction(ticks, 3)  # in sixteenths
+    return ticks % 3 == 0 and units.numerator in (1, 3, 7) and ticks <= 96 \
+        and (units.denominator & (units.denominator - 1)) == 0
+
+
+def _notatable_pieces(piece: Note, tied: bool, compound: bool = False) -> list[tuple[Note, bool]]:
     """Split a duration ABC readers can't take in one note into tied pieces they can.
 
-    Multiples of 3 ticks are plain lengths on the L:1/8 grid; powers of two (1, 2, 4, 8, 16
-    ticks) are triplet-group notes. Anything else (5, 7, 10, 11... ticks) becomes a plain piece
-    tied to a 1- or 2-tick triplet piece (music21 refuses tuplet notes of 'complex' length and
-    abc2midi refuses non-power-of-two length denominators).
+    Plain lengths (`_is_plain_length`) stay whole; other multiples of 3 ticks are split into
+    note values, longest first (``B4-B``, not ``B5``). Powers of two (1, 2, 4, 8, 16 ticks) are
+    triplet-group notes. Anything else (5, 7, 10, 11... ticks) becomes a plain part tied to a 1- or
+    2-tick triplet piece (music21 refuses tuplet notes of 'complex' length and abc2midi refuses
+    non-power-of-two length denominators).
     """
     d = piece.duration_ticks
-    if d % 3 == 0 or d in (1, 2, 4, 8, 16, 32):
+    if _is_plain_length(d) or d in (1, 2, 4, 8, 16, 32):
         return [(piece, tied)]
-    rest = 1 if d % 3 == 1 else 2
-    head = Note(piece.pitch, piece.onset_ticks, d - rest)
-    tail = Note(piece.pitch, piece.onset_ticks + d - rest, rest)
-    return [(head, not piece.is_rest), (tail, tied)]
+    lengths = []
+    plain = d - (0 if d % 3 == 0 else 1 if d % 3 == 1 else 2)
+    while plain:
+        step = next(p for p in (_COMPOUND_PIECES if compound else _PLAIN_PIECES) if p <= plain)
+        lengths.append(step)
+        plain -= step
+    if d % 3:
+        lengths.append(d % 3)
+    out, at = [], piece.onset_ticks
+    for i, length in enumerate(lengths):
+        last = i == len(lengths) - 1
+        out.append((Note(piece.pitch, at, length), tied if last else not piece.is_rest))
+        at += length
+    return out
 
 
 def beam_group_ticks(meter: Meter) -> int:

@@ -113,3 +113,4 @@ def parse_key_option(text: str) -> Key:
         raise ValueError(f"not a key: {text!r}")
     return Key((NATURAL_PC[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental, 0)) % 12,
                mode)
+

@@ -171,10 +171,13 @@ def _collect_notes(timeline: Iterable[tuple[Any, Any]], name: str, report: Repor
     from music21 import chord, harmony, note
 
     out: list[Note] = []
+    symbols: set[int] = set()  # each written chord symbol once, however often repeats play it
     for count, (offset, el) in enumerate(timeline):
         if count > MAX_NOTES:
             raise SeedError(f"Cannot read {name}: it has more than {MAX_NOTES} notes.")
         if isinstance(el, harmony.ChordSymbol):
+            symbols.add(id(el))
+            report.chord_symbols_dropped = len(symbols)
             continue
         if el.duration.isGrace or el.quarterLength == 0:
             report.grace_notes_dropped += 1

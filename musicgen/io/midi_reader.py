@@ -21,7 +21,7 @@ from musicgen.io.bounded import run_bounded, warm_imports
 from musicgen.io.safety import MAX_METER_NUMERATOR, MAX_NOTES, error_detail, reader_tempo
 from musicgen.io.types import ReadReport, ReportBuilder, TrackInfo
 
-__all__ = ["read_midi_bytes", "list_midi_tracks", "DRUM_CHANNEL", "META_PREFIX"]
+__all__ = ["read_midi_bytes", "list_midi_tracks", "default_track", "DRUM_CHANNEL", "META_PREFIX"]
 
 DRUM_CHANNEL = 9  # channel 10 as musicians count
 # Imported once in the reading process, so the bounded child does not import them each time
@@ -135,6 +135,13 @@ def _list_midi_tracks(data: bytes, name: str) -> list[TrackInfo]:
                   line.channel == DRUM_CHANNEL, line.midi_track)
         for i, line in enumerate(_scan(data, name).lines)
     ]
+
+
+def default_track(tracks: list[TrackInfo]) -> int | None:
+    """The track read when none is asked for: the pitched (non-drum) one with the most notes, the
+    first of equals; None when there is none (reading then says why)."""
+    pitched = [t for t in tracks if not t.is_drum]
+    return max(pitched, key=lambda t: t.note_count).index if pitched else None
 
 
 def _choose_line(scan: _Scan, name: str, track: int | None) -> _Line:

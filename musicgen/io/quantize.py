@@ -8,7 +8,10 @@ the simplest grid that explains its onsets within a tolerance, in this order:
 1. the beat itself, then eighths (1/2);
 2. sixteenths (1/4) or triplet eighths (1/3), whichever fits better, triplets only when they fit
    clearly better (less than half the straight grid's error): the straight grid is the simpler;
-3. sixteenth triplets (1/6), then the tick itself (1/12) as a last resort.
+3. sixteenth triplets (1/6) for a beat of four or more onsets within half the tolerance; when
+   nothing fits (fast or loose playing), the closer of sixteenths and triplets: the finer grids
+   (1/6, the tick itself) fit one or two noisy onsets by chance and spell timing noise as rhythm
+   (measured: benchmarks/bench_real_files.py).
 
 Swing: when most beats that chose triplets hold only the long-short pair (onsets on the beat and
 two thirds in, nothing on the first third), the file is swung: those pairs are read as straight
@@ -81,9 +84,11 @@ def _choose_step(points: list[Fraction]) -> Fraction:
         return _THIRD
     if _QUARTER in fits:
         return _QUARTER
-    if _max_error(points, Fraction(1, 6)) <= TOLERANCE_QUARTERS / 2:
-        return Fraction(1, 6)
-    return Fraction(1, TICKS_PER_QUARTER)
+    if len(points) >= 4 and _max_error(points, Fraction(1, 6)) <= TOLERANCE_QUARTERS / 2:
+        return Fraction(1, 6)  # a beat of sixteenth triplets (too few onsets: chance fits)
+    # Nothing fits (fast or loose playing, onsets off by more than the tolerance): the finer
+    # grids would read the noise as rhythm, so the closer of sixteenths and triplets it is.
+    return _THIRD if triplet < 0.5 * straight else _QUARTER
 
 
 def _is_swing_pair(points: list[Fraction]) -> bool:
@@ -126,6 +131,8 @@ def quantize_times(times: list[tuple[Fraction, Fraction]]) -> tuple[list[tuple[i
         nxt = following[at] if at < len(following) else None
         if nxt is not None and q_end < nxt and nxt - q_end <= max(3, (nxt - q_on) // 4):
             q_end = nxt  # articulation, not a rest
+        elif nxt is not None and q_end > nxt:
+            q_end = nxt  # held into the next note (legato): one line, one note at a time
         q_end = max(q_end, q_on + 1)
         for exact, q in ((on, q_on), (end, q_end)):
             shift = abs(float(exact * TICKS_PER_QUARTER) - q)

@@ -25,6 +25,7 @@ __all__ = [
     "list_tracks",
     "read_tune_book",
     "abc_text_to_melody",
+    "read_abc_text",
 ]
 
 
@@ -103,6 +104,14 @@ def abc_text_to_melody(
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     melody, _ = _read_abc(text, source_name, tune, None, "", expand_repeats)
     return melody
+
+
+def read_abc_text(
+    text: str, source_name: str, tune: int | None = None, *, fallback_title: str = "",
+) -> tuple[Melody, ReadReport]:
+    """Tune `tune` (1-based; the first when None) of ABC text already decoded, with its report."""
+    _check_index(tune, "tune", Path(source_name))
+    return _read_abc(text, source_name, tune, None, fallback_title)
 
 
 def read_tunes(path: str | os.PathLike[str]) -> list[TuneInfo]:

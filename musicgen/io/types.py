@@ -46,6 +46,7 @@ class ReadReport:
     source_part: str = ""  # which track or part was read: "track 2: Flute" (say "Using track 2: Flute")
     part_names: tuple[str, ...] = ()  # every track or part to choose from, in `track=` order
     notes_folded: int = 0  # out-of-range notes moved by octaves
+    chord_symbols_dropped: int = 0  # guitar chords ("Am") over the melody: the models read none
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class ReportBuilder:
     source_part: str = ""
     part_names: list[str] = field(default_factory=list)
     notes_folded: int = 0
+    chord_symbols_dropped: int = 0
 
     def warn(self, sentence: str) -> None:
         if sentence not in self.warnings:
@@ -83,6 +85,10 @@ class ReportBuilder:
             )
         if self.chords_reduced:
             notable.append(f"{self.chords_reduced} chords were reduced to their top note")
+        if self.chord_symbols_dropped:
+            count = self.chord_symbols_dropped
+            notable.append(f"{count} chord symbol{'s were' if count != 1 else ' was'} dropped: "
+                           "the models read melody only")
         return ReadReport(
             quantized_notes=self.quantized_notes,
             max_shift_ticks=round(self.max_shift_ticks, 4),
@@ -96,6 +102,7 @@ class ReportBuilder:
             source_part=self.source_part,
             part_names=tuple(self.part_names),
             notes_folded=self.notes_folded,
+            chord_symbols_dropped=self.chord_symbols_dropped,
         )
 
 

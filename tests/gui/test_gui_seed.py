@@ -44,14 +44,71 @@ def test_tune_book_lists_its_tunes_and_switches(qtbot, window, seed_files):
     assert changed.args[0].meter == Meter(3, 4)
 
 
-def test_multi_track_midi_lists_tracks(qtbot, window, seed_files):
+def test_multi_track_midi_opens_the_fullest_track_like_the_cli_and_says_so(qtbot, window,
+                                                                          seed_files):
+    from musicgen.io import read_melody_with_report
+
     first = open_and_wait(qtbot, window, seed_files["duet"])
     panel = window.ui.seed_panel
     assert panel.parts_list.count() == 2
-    assert first.pitched_notes[0].pitch == 72
+    cli_melody, report = read_melody_with_report(seed_files["duet"])  # what `generate` continues
+    assert first.notes == cli_melody.notes and first.pitched_notes[0].pitch == 48
+    assert panel.parts_list.currentRow() == 1
+    assert report.source_part == "track 2: Line 2"
+    assert panel.notes_label.text().splitlines()[0] == "Using track 2: Line 2"
+    assert not panel.notes_label.isHidden()
+    assert "Using track 2: Line 2" in window.status.message
     with qtbot.waitSignal(window.seed.seed_changed, timeout=30000) as changed:
-        click_tune(qtbot, panel.parts_list, 1)
-    assert changed.args[0].pitched_notes[0].pitch == 48
+        click_tune(qtbot, panel.parts_list, 0)
+    assert changed.args[0].pitched_notes[0].pitch == 72
+    assert panel.notes_label.text().splitlines()[0] == "Using track 1: Line 1"
+
+
+def test_reader_notes_show_dropped_chord_symbols_and_hide_when_silent(qtbot, window, seed_files,
+                                                                      tmp_path):
+    chords = tmp_path / "chords.abc"
+    chords.write_text('X:1\nT:Chords\nM:4/4\nL:1/8\nK:G\n"G"GABc "Am"dcBA|"D7"G2A2 "G"B4|]\n')
+    open_and_wait(qtbot, window, chords)
+    panel = window.ui.seed_panel
+    assert not panel.notes_label.isHidden()
+    assert panel.notes_label.text() == "4 chord symbols were dropped: the models read melody only."
+    open_and_wait(qtbot, window, seed_files["scale"])  # one track, nothing changed: no notes
+    assert panel.notes_label.isHidden() and panel.notes_label.text() == ""
+
+
+def test_key_field_shows_the_seeds_key_and_a_correction_feeds_generation(qtbot, window,
+                                                                         seed_files):
+    from musicgen.melody import Key
+
+    melody = open_and_wait(qtbot, window, seed_files["kesh"])
+    panel = window.ui.seed_panel
+    assert melody.key == Key(7, "major")
+    assert (panel.tonic_combo.currentText(), panel.mode_combo.currentText()) == ("G", "major")
+    window.seed.trim(4)
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=5000) as changed:
+        panel.mode_combo.setCurrentText("mixolydian")
+    assert changed.args[0].key == Key(7, "mixolydian")
+    # what Generate continues (the trimmed seed) and the untrimmed seed both carry the correction
+    assert window.seed.melody.key == window.seed.full.key == Key(7, "mixolydian")
+    assert window.seed.melody.bar_count == 4 and window.seed.melody.notes == melody.first_bars(4).notes
+    assert "G mixolydian" in panel.summary_label.text()
+    with qtbot.waitSignal(window.seed.seed_changed, timeout=5000):
+        panel.tonic_combo.setCurrentText("A")
+    assert window.seed.melody.key == Key(9, "mixolydian")
+
+
+def test_tempo_is_shown_and_set_in_the_meters_beat(qtbot, window, seed_files, tmp_path):
+    jig = tmp_path / "jig.abc"
+    jig.write_text("X:1\nT:Jig\nM:6/8\nL:1/8\nQ:3/8=110\nK:D\nA|dfa afd|gfe dcB|AFA dFA|BGB AFD|]\n")
+    open_and_wait(qtbot, window, jig)
+    transport = window.ui.transport
+    assert transport.tempo_spin.prefix() == "♩. = " and transport.tempo_spin.value() == 110
+    assert transport.tempo_bpm == 165  # quarter notes a minute, what playback uses
+    transport.tempo_spin.setValue(120)  # the user types dotted quarters
+    assert transport.tempo_bpm == 180
+    open_and_wait(qtbot, window, seed_files["scale"])  # 4/4 at 120 quarters
+    assert transport.tempo_spin.prefix() == "♩ = " and transport.tempo_spin.value() == 120
+    assert transport.tempo_bpm == 120
 
 
 def test_abc_pane_applies_text_and_shows_errors_inline(qtbot, window, seed_files):

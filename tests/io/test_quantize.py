@@ -38,3 +38,23 @@ def test_real_triplets_stay_triplets() -> None:
 def test_exact_grid_is_kept() -> None:
     placed, report = quantize_times([(Fraction(0), Fraction(5, 12)), (Fraction(5, 12), Fraction(1))])
     assert placed == [(0, 5), (5, 12)] and report.moved_edges == 0
+
+
+def test_loose_fast_eighths_stay_eighths_not_tick_fragments() -> None:
+    """A jig at 165 quarters a minute played 40 ms late or early: onsets off by more than the
+    tolerance. They stay eighths (the tick grid fitted such noise by chance: 5- and 7-tick notes)."""
+    rng = random.Random(14)
+    onsets = [max(0.0, i / 2 + rng.choice([-1, 1]) * rng.uniform(0.075, 0.11)) for i in range(48)]
+    ends = [on + 0.45 for on in onsets]
+    times = [(Fraction(on).limit_denominator(1000), Fraction(end).limit_denominator(1000))
+             for on, end in zip(onsets, ends)]
+    placed, _report = quantize_times(times)
+    assert [on for on, _ in placed] == [6 * i for i in range(48)]
+    assert all(end - on == 6 for on, end in placed[:-1])
+
+
+def test_a_note_held_into_the_next_is_cut_there() -> None:
+    """Legato overlap: the line plays one note at a time, so a note ends where the next begins."""
+    times = [(Fraction(0), Fraction(7, 10)), (Fraction(1, 2), Fraction(1)), (Fraction(1), Fraction(2))]
+    placed, _report = quantize_times(times)
+    assert placed == [(0, 6), (6, 12), (12, 24)]
