@@ -32,7 +32,7 @@ from gui.seed_tasks import (
 from gui.settings import AppSettings
 from gui.status import StatusArea
 from gui.widgets.corpus_browser import CorpusBrowser
-from gui.widgets.seed_panel import SeedPanel
+from gui.widgets.seed_panel import SeedPanel, bars_text
 from gui.workers import Job, Worker
 from musicgen.melody import Key, Melody
 
@@ -135,7 +135,7 @@ class SeedControl(QObject):
         self._panel.set_notes(notes)
         self.tempo_found.emit(melody.tempo_bpm)
         using = next((n for n in notes if n.startswith("Using ")), "")
-        self._status.show_message(f"Seed: {melody.title or 'untitled'} ({melody.bar_count} bars)."
+        self._status.show_message(f"Seed: {melody.title or 'untitled'} ({bars_text(melody)})."
                                   + (f" {using}." if using else ""))
         self.seed.set(melody, path)
 

@@ -96,8 +96,12 @@ class _Task(QRunnable):
 
     def _report(self, signal_name: str, *args: Any) -> None:
         worker = self._worker()
-        if worker is not None:
+        if worker is None:
+            return
+        try:
             getattr(worker, signal_name).emit(self._key, *args)
+        except RuntimeError:  # "Signal source has been deleted": the window closed meanwhile,
+            pass  # and the Qt side of the worker went with it; there is no one left to tell
 
     def _on_progress(self, done: float, total: float, message: str) -> None:
         """The call's ``on_progress``: relayed unchanged, at most once an interval (and the end)."""

@@ -34,8 +34,14 @@ _ABC_EXAMPLE = "X:1\nT:My tune\nM:6/8\nL:1/8\nK:D\nA|dfa afd|gfe dcB|AFA dFA|BGB
 
 def describe_seed(melody: Melody) -> str:
     title = melody.title or "Untitled"
-    return (f"<b>{title}</b><br>{melody.meter} · {melody.key} · {melody.bar_count} bars · "
+    return (f"<b>{title}</b><br>{melody.meter} · {melody.key} · {bars_text(melody)} · "
             f"{melody.note_count} notes")
+
+
+def bars_text(melody: Melody) -> str:
+    """Bars as a musician counts them: "32 bars and a pickup", not 33."""
+    bars = melody.musician_bars
+    return f"{bars} bar{'s' if bars != 1 else ''}" + (" and a pickup" if melody.pickup_ticks else "")
 
 
 class SeedPanel(QWidget):

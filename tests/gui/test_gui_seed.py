@@ -84,6 +84,7 @@ def test_key_field_shows_the_seeds_key_and_a_correction_feeds_generation(qtbot, 
     panel = window.ui.seed_panel
     assert melody.key == Key(7, "major")
     assert (panel.tonic_combo.currentText(), panel.mode_combo.currentText()) == ("G", "major")
+    assert " 16 bars · " in panel.summary_label.text()  # a repeated 8-bar part, no pickup
     window.seed.trim(4)
     with qtbot.waitSignal(window.seed.seed_changed, timeout=5000) as changed:
         panel.mode_combo.setCurrentText("mixolydian")
@@ -101,6 +102,7 @@ def test_tempo_is_shown_and_set_in_the_meters_beat(qtbot, window, seed_files, tm
     jig = tmp_path / "jig.abc"
     jig.write_text("X:1\nT:Jig\nM:6/8\nL:1/8\nQ:3/8=110\nK:D\nA|dfa afd|gfe dcB|AFA dFA|BGB AFD|]\n")
     open_and_wait(qtbot, window, jig)
+    assert " 4 bars and a pickup · " in window.ui.seed_panel.summary_label.text()  # not 5
     transport = window.ui.transport
     assert transport.tempo_spin.prefix() == "♩. = " and transport.tempo_spin.value() == 110
     assert transport.tempo_bpm == 165  # quarter notes a minute, what playback uses

@@ -35,7 +35,8 @@ def test_variations_and_seed_come_back_after_quitting(qtbot, models_window, tmp_
     win.ui.sampling.replace_values(variations=2, bars=2, temperature=1.4)
     second = generate_and_wait(qtbot, win)
     win.ui.variations.setCurrentRow(4)
-    win.ui.transport.tempo_spin.setValue(97)
+    win.ui.transport.tempo_spin.setValue(97)  # in the meter's beat (a dotted quarter in 6/8)
+    tempo = win.ui.transport.tempo_bpm
     win.actions.quit.trigger()  # Ctrl+Q: no question, the session is saved
     assert not win.isVisible()
     win.worker.stop_all(wait_ms=10000)
@@ -46,7 +47,8 @@ def test_variations_and_seed_come_back_after_quitting(qtbot, models_window, tmp_
     assert listing.melodies == first + second  # every note, the settings and provenance
     assert listing.set_count == 2 and listing.currentRow() == 4
     assert again.seed.melody == trimmed and again.seed.full.bar_count > trimmed.bar_count
-    assert again.ui.roll.melody == second[1] and again.ui.transport.tempo_bpm == 97
+    assert again.ui.roll.melody == second[1] and again.ui.transport.tempo_bpm == tempo
+    assert again.ui.transport.tempo_spin.value() == 97
     assert "Restored the last session" in again.status.message
     _close(again)
 
