@@ -218,7 +218,7 @@ KEY_METHODS = ("ours", "krumhansl", "krumhansl_final_note", "last_note")
 def guesses(read: Melody, pairs: list[tuple[int, int]]) -> list[tuple[str, Key]]:
     """Each method's key for a melody read back: the reader's, Krumhansl-Schmuckler alone, its
     scale with a held final note as tonic (`modal_key`), and the naive last-note rule."""
-    from musicgen.io.m21_convert import estimate_key
+    from musicgen.io.keyfind import estimate_key
 
     krumhansl = estimate_key(pairs)
     return [("ours", read.key), ("krumhansl", krumhansl),

@@ -216,7 +216,19 @@ def check_real_files(lines: list[dict]) -> None:
             assert 0 <= row["exact_share"] <= row["tonic_share"] <= 1 and 0 <= row["scale_share"] <= 1
 
 
+def check_cli_start(lines: list[dict]) -> None:
+    rows = {r["seed"]: r for r in lines}
+    assert set(rows) == {"kesh-jig.mid", "kesh-jig.abc"}
+    for row in rows.values():
+        assert row["bench"] == "cli_generate_start" and row["runs"] == 1
+        assert 0 < row["wall_s"] and 0 < row["cpu_s"] and row["target_s"] == 0.5
+        assert row["imports"]["torch"] is False
+    assert rows["kesh-jig.mid"]["imports"]["music21"] is False  # the key estimate is keyfind's
+    assert rows["kesh-jig.abc"]["imports"]["music21"] is True  # music21 parses ABC
+
+
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
+    "bench_cli_start": check_cli_start,
     "bench_engine": check_engine,
     "bench_app": check_app,
     "bench_cadence": check_cadence,

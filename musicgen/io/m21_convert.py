@@ -1,4 +1,4 @@
-"""music21 streams to `Melody` (shared by the ABC and MusicXML readers), and key estimation.
+"""music21 streams to `Melody` (shared by the ABC and MusicXML readers).
 
 Imported only when a file is read: music21 takes a moment to load.
 """
@@ -13,7 +13,7 @@ from musicgen.melody import TICKS_PER_QUARTER, Key, Melody, Meter, Note
 from musicgen.io.safety import MAX_METER_NUMERATOR, MAX_NOTES, reader_tempo
 from musicgen.io.types import ReportBuilder
 
-__all__ = ["score_to_melody", "estimate_key", "m21_key_to_key", "quantize_quarters"]
+__all__ = ["score_to_melody", "m21_key_to_key", "quantize_quarters"]
 
 _MODE_ALIASES = {"ionian": "major", "aeolian": "minor"}
 MAX_KEY_SHARPS = 14  # double sharps everywhere: beyond it a key signature is damaged data
@@ -38,21 +38,6 @@ def m21_key_to_key(obj: Any) -> Key:
         return Key(obj.tonic.pitchClass, mode)
     except ValueError:
         return Key(obj.tonic.pitchClass, "major")
-
-
-def estimate_key(pitches_and_lengths: Iterable[tuple[int, int]]) -> Key:
-    """Krumhansl-Schmuckler key estimate (music21's analysis) from (MIDI pitch, ticks) pairs."""
-    from music21 import note, stream
-
-    part = stream.Stream()
-    for pitch, ticks in pitches_and_lengths:
-        part.append(note.Note(pitch, quarterLength=Fraction(ticks, TICKS_PER_QUARTER)))
-    if not part.notes:
-        return Key(0, "major")
-    try:
-        return m21_key_to_key(part.analyze("key"))
-    except Exception:  # analysis is a best guess; a failure must not stop a read
-        return Key(0, "major")
 
 
 def score_to_melody(
@@ -220,6 +205,8 @@ def _opening_key(part: Any, notes: list[Note]) -> Key:
         if isinstance(obj.sharps, int) and abs(obj.sharps) <= MAX_KEY_SHARPS:
             return m21_key_to_key(obj)
         break
+    from musicgen.io.keyfind import estimate_key  # music21's key analysis, without its streams
+
     return estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
 
 

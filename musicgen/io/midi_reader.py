@@ -5,8 +5,9 @@ order (type 0 files hold several channels in one track). The default line is the
 non-drum (channel 10) line with the most notes; simultaneous notes keep the highest (skyline),
 overlapping legato notes are cut where the next begins. Whole bars of leading silence are dropped;
 a first note that starts mid-bar makes a pickup. Without a key signature the key is estimated
-(Krumhansl-Schmuckler, music21). Text meta events "musicgen KEY: VALUE" written by our MIDI
-writer restore the mode (MIDI key signatures know only major and minor) and provenance.
+(music21's Aarden-Essen Krumhansl-Schmuckler, redone in `keyfind`: reading MIDI never imports
+music21). Text meta events "musicgen KEY: VALUE" written by our MIDI writer restore the mode (MIDI
+key signatures know only major and minor) and provenance.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from musicgen.io.types import ReadReport, ReportBuilder, TrackInfo
 __all__ = ["read_midi_bytes", "list_midi_tracks", "default_track", "DRUM_CHANNEL", "META_PREFIX"]
 
 DRUM_CHANNEL = 9  # channel 10 as musicians count
-# Imported once in the reading process, so the bounded child does not import them each time
-# (music21 estimates the key of a file without a key signature).
-_PARSER_MODULES = ("mido", "music21", "musicgen.io.m21_convert", "musicgen.io.quantize")
+# Imported once in the reading process, so the bounded child does not import them each time.
+# Not music21 (0.3-0.5 s): `keyfind` estimates the key of a file without a key signature.
+_PARSER_MODULES = ("mido", "musicgen.io.keyfind", "musicgen.io.quantize")
 META_PREFIX = "musicgen "
 
 
@@ -259,7 +260,7 @@ def _key(scan: _Scan, ours: str | None, notes: list[Note], line_name: str = "") 
     named = key_from_text(scan.title) or key_from_text(line_name)
     if named is not None:
         return named
-    from musicgen.io.m21_convert import estimate_key
+    from musicgen.io.keyfind import estimate_key
 
     estimate = estimate_key((n.pitch, n.duration_ticks) for n in notes if n.pitch is not None)
     signed = _mido_key_text(scan.key_signature)
