@@ -13,7 +13,7 @@ Scenarios: ``cli_generate`` / ``app_generate`` (the shipped LSTM and Transformer
 32 bars); ``app_first_generate`` (what a user's first minute costs: the window started as
 ``musicgen-gui`` starts it, the default model and example tune loaded, one Generate with the
 default settings; limit 400 MB, issue 17; it fails if torch was imported); ``cli_open`` / ``app_open`` (a 19.5 MB ABC tune book, a MIDI file of 40,000 notes and a
-MusicXML score of 10,000 notes: the largest of each that read within the default budget; then a
+MusicXML score of 5,000 notes: the largest of each that read within the default budget; then a
 19.5 MB MusicXML score that the budget stops); ``cli_prepare`` / ``app_prepare`` (the folk corpus,
 with the user's parse cache copied in when there is one; the app in a data folder of its own, so
 it prepares too) and ``cli_prepare_cold`` (a 1,000-tune folder parsed from scratch in worker
@@ -223,7 +223,7 @@ def run(smoke: bool, only: set[str] | None, folder: Path) -> list[dict]:
         models = [str(_tiny_model(folder, env, "lstm"))]
     files = [_abc_book(folder / "book.abc", 0.05 if smoke else 19.5),
              _midi(folder / "notes.mid", 200 if smoke else 40_000),
-             _musicxml(folder / "score.musicxml", 50 if smoke else 2_500)]
+             _musicxml(folder / "score.musicxml", 50 if smoke else 1_250)]
     # ~440 bytes a measure: a score near the 20 MB cap, far past what the time budget admits
     hostile = _musicxml(folder / "hostile.musicxml", 250 if smoke else 44_000)
     corpus = "folk"
