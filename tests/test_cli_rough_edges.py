@@ -59,7 +59,7 @@ def test_model_help_calls_the_transformer_the_better_model_as_the_readme_does():
 
 
 def test_prepare_says_how_long_is_left_and_resumes_after_ctrl_c(tmp_path):
-    folder = write_abc_corpus(tmp_path / "tunes", count=90)
+    folder = write_abc_corpus(tmp_path / "tunes", count=300)  # enough that Ctrl+C lands while tunes are parsed
     env = dict(os.environ, MUSICGEN_DATA_DIR=str(tmp_path / "data"),
                MUSICGEN_CACHE_DIR=str(tmp_path / "cache"))
     command = [sys.executable, "-m", "musicgen.cli", "prepare", "--corpus", str(folder), "--workers", "1"]
@@ -73,15 +73,15 @@ def test_prepare_says_how_long_is_left_and_resumes_after_ctrl_c(tmp_path):
             break
     _, err = run.communicate(timeout=120)
     assert run.returncode == 130, (lines, err)
-    assert re.fullmatch(r"parsing tunes: \d+ of 90 tunes, about \d+:\d\d left", lines[-1])
+    assert re.fullmatch(r"parsing tunes: \d+ of 300 tunes, about \d+:\d\d left", lines[-1])
     assert "the tunes parsed so far are kept: run the same command again to resume" in err
 
     again = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
     assert again.returncode == 0, again.stderr
     first = again.stderr.splitlines()[0]
-    done = int(re.fullmatch(r"resuming: (\d+) of 90 tunes parsed before", first).group(1))
-    assert 0 < done < 90
-    assert "tunes 90" in again.stdout
+    done = int(re.fullmatch(r"resuming: (\d+) of 300 tunes parsed before", first).group(1))
+    assert 0 < done < 300
+    assert "tunes 300" in again.stdout
 
 
 def test_evaluate_compare_scores_two_models_on_the_same_tunes(tiny_checkpoints, tmp_path, monkeypatch,
