@@ -209,20 +209,13 @@ def _train_in_child(plan_fields: dict[str, Any], resume: bool, pipe: Any, stop: 
 
 
 def _picklable(exc: BaseException) -> BaseException:
-    """`exc` if it crosses a pipe intact, else a `TrainError` saying what it was."""
-    import pickle
+    """What crosses the pipe for a failure: the project's own errors as they are (plain message
+    exceptions), anything else as a `TrainingError` saying what it was."""
+    from musicgen.errors import MusicGenError, TrainingError
 
-    from musicgen.errors import MusicGenError, TrainingError as TrainError
-
-    try:
-        copy = pickle.loads(pickle.dumps(exc))
-        if type(copy) is type(exc) and str(copy) == str(exc):
-            return exc
-    except Exception:  # noqa: BLE001 - an exception that cannot be pickled is described instead
-        pass
     if isinstance(exc, MusicGenError):
-        return TrainError(str(exc))
-    return TrainError(f"training failed ({type(exc).__name__}: {exc})")
+        return exc
+    return TrainingError(f"training failed ({type(exc).__name__}: {exc})")
 
 
 def stopped_runs(*, on_progress: ProgressFn | None = None,
