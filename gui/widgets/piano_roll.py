@@ -13,30 +13,18 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note, pitch_to_name
-from musicgen.replay import bar_spans
+from gui.widgets.roll_paint import CONTINUATION_COLOUR, GUTTER_PX, SEED_COLOUR, TOP_PX, RollPainter
 
 __all__ = ["CONTINUATION_COLOUR", "LEAD_BARS", "SEED_COLOUR", "PianoRollView", "is_edit_of"]
 
-SEED_COLOUR = QColor("#3a78c9")
-CONTINUATION_COLOUR = QColor("#e07b2a")
-_PLAYHEAD = QColor("#d62828")
-_GUTTER_PX = 40
 _RIGHT_PX = 24  # room after the last note
-_TOP_PX = 18
-_FORM_LINE = QColor("#7a4fb0")  # part labels of a whole tune
 _MIN_ROW_PX = 7
 _ZOOM_LIMITS = (0.5, 24.0)  # px per tick the user zooms within; "Fit" may go below (any length)
 LEAD_BARS = 2  # bars of seed shown before a new continuation
-_MIN_BEAT_PX = 5  # beat lines closer than this are left out
-_MIN_LABEL_PX = 26  # bar numbers are written at least this far apart
-_BLACK_KEYS = {1, 3, 6, 8, 10}
-_SELECTION = QColor(58, 120, 201, 45)  # selected bars
-_ATTENTION = QColor(46, 160, 67)  # the glow behind attended notes
-_FOCUS = QColor("#1d1d1f")
 _DRAG_PX = 6  # a press that moves further than this selects bars instead of clicking
 
 
@@ -109,10 +97,10 @@ class PianoRollView(QScrollArea):
         self.focus_index: int | None = None  # the note ringed (index in melody.notes)
         self.attention: dict[int, float] = {}  # note index -> attention weight
         self.selected_bars: tuple[int, int] | None = None
-        self._ticks: tuple[float, float] = (0.0, 0.0)  # the ticks being painted
         self._press: QPoint | None = None
         self._dragging = False
         self._canvas = _RollCanvas(self)
+        self._painter = RollPainter(self)
         self.setWidget(self._canvas)
         self.setWidgetResizable(False)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -163,15 +151,15 @@ class PianoRollView(QScrollArea):
         if span is None:
             return
         start, end = span
-        usable = self.viewport().width() - _GUTTER_PX - _RIGHT_PX
+        usable = self.viewport().width() - GUTTER_PX - _RIGHT_PX
         if usable > 100 and (end - start) * self.px_per_tick > usable:
             self.set_zoom(max(_ZOOM_LIMITS[0], usable / (end - start)))
-        self.horizontalScrollBar().setValue(max(0, int(self.tick_to_x(start)) - _GUTTER_PX))
+        self.horizontalScrollBar().setValue(max(0, int(self.tick_to_x(start)) - GUTTER_PX))
 
     def visible_ticks(self) -> tuple[int, int]:
         """The ticks now in view (left of the gutter excluded)."""
         left = self.horizontalScrollBar().value()
-        return (self.x_to_tick(left + _GUTTER_PX),
+        return (self.x_to_tick(left + GUTTER_PX),
                 self.x_to_tick(left + self.viewport().width()))
 
     # --- focus, attention and selection ---------------------------------------------------------
@@ -181,7 +169,7 @@ class PianoRollView(QScrollArea):
         if index is not None and self.melody is not None and 0 <= index < len(self.melody.notes):
             x = int(self.tick_to_x(self.melody.notes[index].onset_ticks))
             bar = self.horizontalScrollBar()
-            if not bar.value() + _GUTTER_PX <= x <= bar.value() + self.viewport().width() - 20:
+            if not bar.value() + GUTTER_PX <= x <= bar.value() + self.viewport().width() - 20:
                 bar.setValue(max(0, x - self.viewport().width() // 2))
         self._canvas.update()
 
@@ -281,7 +269,7 @@ class PianoRollView(QScrollArea):
         """The zoom at which the whole melody fits the view (None without a melody)."""
         if self.melody is None or not self.melody.duration_ticks:
             return None
-        usable = max(100, self.viewport().width() - _GUTTER_PX - _RIGHT_PX - 1)
+        usable = max(100, self.viewport().width() - GUTTER_PX - _RIGHT_PX - 1)
         return min(usable / self.melody.duration_ticks, _ZOOM_LIMITS[1])
 
     def set_zoom(self, px_per_tick: float) -> None:
@@ -306,26 +294,26 @@ class PianoRollView(QScrollArea):
     # --- geometry -----------------------------------------------------------------------------
     def content_width(self) -> int:
         ticks = self.melody.duration_ticks if self.melody else 0
-        return int(_GUTTER_PX + ticks * self.px_per_tick + _RIGHT_PX)
+        return int(GUTTER_PX + ticks * self.px_per_tick + _RIGHT_PX)
 
     def _relayout(self) -> None:
-        height = max(self.viewport().height(), _TOP_PX + (self._high - self._low + 1) * _MIN_ROW_PX)
+        height = max(self.viewport().height(), TOP_PX + (self._high - self._low + 1) * _MIN_ROW_PX)
         width = max(self.content_width(), self.viewport().width())
         self._canvas.resize(width, height)
         self._canvas.update()
 
     @property
     def row_px(self) -> float:
-        return (self._canvas.height() - _TOP_PX) / (self._high - self._low + 1)
+        return (self._canvas.height() - TOP_PX) / (self._high - self._low + 1)
 
     def tick_to_x(self, tick: float) -> float:
-        return _GUTTER_PX + tick * self.px_per_tick
+        return GUTTER_PX + tick * self.px_per_tick
 
     def x_to_tick(self, x: float) -> int:
-        return int(round((x - _GUTTER_PX) / self.px_per_tick))
+        return int(round((x - GUTTER_PX) / self.px_per_tick))
 
     def pitch_to_y(self, pitch: int) -> float:
-        return _TOP_PX + (self._high - pitch) * self.row_px
+        return TOP_PX + (self._high - pitch) * self.row_px
 
     def note_rect(self, note: Note) -> QRectF:
         return QRectF(self.tick_to_x(note.onset_ticks), self.pitch_to_y(note.pitch or 0),
@@ -335,97 +323,10 @@ class PianoRollView(QScrollArea):
         index = self.note_index_at(pos)
         return None if index is None or self.melody is None else self.melody.notes[index]
 
-    # --- painting -----------------------------------------------------------------------------
+    # --- painting (gui/widgets/roll_paint.py) ------------------------------------------------
     def paint(self, painter: QPainter, clip: QRectF) -> None:
-        """Paint what lies in ``clip`` (a 64-bar roll is 7,000 px wide: drawing all of it on every
-        update cost the window tens of milliseconds)."""
-        margin = 60 / self.px_per_tick  # a label or a glow may reach past its tick
-        self._ticks = (self.x_to_tick(clip.left()) - margin, self.x_to_tick(clip.right()) + margin)
-        painter.fillRect(clip, QColor("#fbfbfd"))
-        self._paint_rows(painter)
-        if self.melody is None or not self.melody.notes:
-            painter.setPen(QColor("#888"))
-            painter.drawText(self._canvas.rect(), Qt.AlignmentFlag.AlignCenter, "No melody yet")
-            self._paint_gutter(painter)
-            return
-        self._paint_grid(painter)
-        self._paint_selection(painter)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        self._paint_attention(painter)
-        for note, role in self.note_spans():
-            if not self._shown(note.onset_ticks, note.end_ticks):
-                continue
-            colour = CONTINUATION_COLOUR if role == "continuation" else SEED_COLOUR
-            painter.setPen(QPen(colour.darker(130), 1))
-            painter.setBrush(colour)
-            painter.drawRoundedRect(self.note_rect(note), 2, 2)
-        self._paint_focus(painter)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        if self.playhead_ticks is not None:
-            x = self.tick_to_x(self.playhead_ticks)
-            painter.setPen(QPen(_PLAYHEAD, 2))
-            painter.drawLine(int(x), 0, int(x), self._canvas.height())
-        self._paint_gutter(painter)
-
-    def _shown(self, start: float, end: float | None = None) -> bool:
-        """Whether ticks start..end meet the part being painted."""
-        low, high = self._ticks
-        return start <= high and (start if end is None else end) >= low
-
-    def _paint_selection(self, painter: QPainter) -> None:
-        spans = bar_spans(self.melody) if self.melody is not None else []
-        if self.selected_bars is None or self.selected_bars[0] >= len(spans):
-            return
-        first, last = self.selected_bars
-        left, right = self.tick_to_x(spans[first][0]), self.tick_to_x(spans[min(last, len(spans) - 1)][1])
-        painter.fillRect(QRectF(left, 0, right - left, self._canvas.height()), _SELECTION)
-
-    def _paint_attention(self, painter: QPainter) -> None:
-        if not self.attention or self.melody is None:
-            return
-        top = max(self.attention.values()) or 1.0
-        painter.setPen(Qt.PenStyle.NoPen)
-        notes = self.melody.notes
-        for index, weight in self.attention.items():
-            note = notes[index] if 0 <= index < len(notes) else None
-            if note is None or note.is_rest or not self._shown(note.onset_ticks, note.end_ticks):
-                continue
-            glow = QColor(_ATTENTION)
-            glow.setAlpha(int(30 + 200 * min(1.0, weight / top)))
-            painter.setBrush(glow)
-            painter.drawRoundedRect(self.note_rect(note).adjusted(-3, -4, 3, 4), 4, 4)
-
-    def _paint_focus(self, painter: QPainter) -> None:
-        if self.focus_index is None or self.melody is None or \
-                not 0 <= self.focus_index < len(self.melody.notes):
-            return
-        painter.setPen(QPen(_FOCUS, 2))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(self.note_rect(self.melody.notes[self.focus_index]).adjusted(-2, -2, 2, 2), 3, 3)
-
-    def _paint_rows(self, painter: QPainter) -> None:
-        width = self._canvas.width()
-        small = QFont(painter.font())
-        small.setPointSizeF(max(6.0, min(8.0, self.row_px * 0.9)))
-        painter.setFont(small)
-        for pitch in range(self._low, self._high + 1):
-            y = self.pitch_to_y(pitch)
-            if pitch % 12 in _BLACK_KEYS:
-                painter.fillRect(QRectF(_GUTTER_PX, y, width, self.row_px), QColor("#eef0f4"))
-            if pitch % 12 == 0:
-                painter.setPen(QColor("#d4d7de"))
-                painter.drawLine(_GUTTER_PX, int(y + self.row_px), width, int(y + self.row_px))
-
-    def _paint_gutter(self, painter: QPainter) -> None:
-        """Pitch names in a column that stays at the left edge while the roll scrolls."""
-        left = self.horizontalScrollBar().value()
-        painter.fillRect(QRectF(left, 0, _GUTTER_PX, self._canvas.height()), QColor("#e9ebf0"))
-        painter.setPen(QColor("#555"))
-        for pitch in range(self._low, self._high + 1):
-            if pitch % 12 == 0 or (self.row_px >= 11 and pitch % 12 in (4, 7)):
-                rect = QRectF(left + 2, self.pitch_to_y(pitch) - 2, _GUTTER_PX - 6, self.row_px + 4)
-                painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                                 pitch_to_name(pitch))
+        """Paint what lies in ``clip`` (a 64-bar roll is 7,000 px wide)."""
+        self._painter.paint(painter, clip)
 
     def form_labels(self) -> list[tuple[int, str]]:
         """(tick, label) where each part of a whole tune starts, is repeated, and its endings."""
@@ -438,48 +339,3 @@ class PianoRollView(QScrollArea):
                 spans = {kind: start for kind, start, _ in part.written_spans()}
                 labels += [(spans["ending1"], "1st ending"), (spans["ending2"], "2nd ending")]
         return sorted(labels)
-
-    def _paint_form(self, painter: QPainter, height: int) -> None:
-        """Part labels of a whole tune, in the bar-number band, with a line down the roll."""
-        bold = QFont(painter.font())
-        bold.setBold(True)
-        painter.setFont(bold)
-        for tick, label in self.form_labels():
-            x = int(self.tick_to_x(tick))
-            painter.setPen(QPen(_FORM_LINE, 1, Qt.PenStyle.DotLine))
-            painter.drawLine(x, _TOP_PX, x, height)
-            painter.setPen(_FORM_LINE)
-            painter.drawText(x + 3, _TOP_PX + 12, label)
-
-    def _paint_grid(self, painter: QPainter) -> None:
-        assert self.melody is not None
-        height, end = self._canvas.height(), self.melody.duration_ticks
-        beat = self.melody.meter.beat_ticks
-        start = self.melody.pickup_ticks % beat
-        painter.setPen(QPen(QColor("#e0e2e8"), 1))
-        if beat * self.px_per_tick >= _MIN_BEAT_PX:
-            for tick in range(start, end + 1, beat):
-                if self._shown(tick):
-                    x = int(self.tick_to_x(tick))
-                    painter.drawLine(x, _TOP_PX, x, height)
-        # Bar numbers: the pickup (when there is one) is bar 0, so the first full bar is bar 1.
-        # Zoomed far out (a long tune fitted), every n-th bar is numbered, n from 1, 2, 4, 8...
-        bar_px = self.melody.meter.bar_ticks * self.px_per_tick
-        every = 1
-        while bar_px * every < _MIN_LABEL_PX:
-            every *= 2
-        for number, tick in enumerate(self.melody.bar_lines(), start=1):
-            if not self._shown(tick):
-                continue
-            x = int(self.tick_to_x(tick))
-            painter.setPen(QPen(QColor("#9aa0ab"), 1))
-            painter.drawLine(x, _TOP_PX - 4, x, height)
-            if tick < end and (number - 1) % every == 0:
-                painter.setPen(QColor("#444"))
-                painter.drawText(x + 3, _TOP_PX - 5, str(number))
-        self._paint_form(painter, height)
-        boundary = self.melody.seed_end_ticks
-        if boundary is not None and 0 < boundary < end:
-            x = int(self.tick_to_x(boundary))
-            painter.setPen(QPen(CONTINUATION_COLOUR.darker(120), 2, Qt.PenStyle.DashLine))
-            painter.drawLine(x, 0, x, height)

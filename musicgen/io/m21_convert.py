@@ -19,8 +19,25 @@ _MODE_ALIASES = {"ionian": "major", "aeolian": "minor"}
 MAX_KEY_SHARPS = 14  # double sharps everywhere: beyond it a key signature is damaged data
 
 
+def _grid_ticks(quarters: Any) -> int | None:
+    """Ticks of a length that lies on the 12-per-quarter grid (a float within 1e-9 of a tick, or a
+    fraction whose denominator divides 12), else None. Almost every written length does, and
+    Fraction arithmetic with limit_denominator was a third of a corpus tune's conversion time."""
+    kind = type(quarters)
+    if kind is float or kind is int:
+        grid = quarters * TICKS_PER_QUARTER
+        ticks = round(grid)
+        return int(ticks) if abs(grid - ticks) < 1e-9 else None
+    if kind is Fraction and TICKS_PER_QUARTER % quarters.denominator == 0:
+        return quarters.numerator * (TICKS_PER_QUARTER // quarters.denominator)
+    return None
+
+
 def quantize_quarters(quarters: Any, report: ReportBuilder) -> int:
     """Quarter lengths (float or Fraction) to ticks on the 12-per-quarter grid, counting moves."""
+    ticks = _grid_ticks(quarters)
+    if ticks is not None:
+        return ticks
     exact = Fraction(quarters).limit_denominator(10_000) * TICKS_PER_QUARTER
     ticks = round(exact)
     report.note_shift(float(abs(exact - ticks)))
@@ -167,8 +184,12 @@ def _collect_notes(timeline: Iterable[tuple[Any, Any]], name: str, report: Repor
         if el.duration.isGrace or el.quarterLength == 0:
             report.grace_notes_dropped += 1
             continue
-        onset = quantize_quarters(offset, report)
-        end = quantize_quarters(Fraction(offset) + Fraction(el.quarterLength), report)
+        onset, length = _grid_ticks(offset), _grid_ticks(el.quarterLength)
+        if onset is not None and length is not None:
+            end = onset + length
+        else:
+            onset = quantize_quarters(offset, report)
+            end = quantize_quarters(Fraction(offset) + Fraction(el.quarterLength), report)
         if isinstance(el, note.Rest):
             out.append(Note(None, onset, end - onset))
             continue
