@@ -10,16 +10,13 @@ of the GUI thread per paint; the window's longest stall was mostly that.
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 
 from musicgen.melody import pitch_to_name
 from musicgen.replay import bar_spans
-
-if TYPE_CHECKING:
-    from gui.widgets.piano_roll import PianoRollView
 
 __all__ = ["CONTINUATION_COLOUR", "GUTTER_PX", "SEED_COLOUR", "TOP_PX", "RollPainter"]
 
@@ -46,7 +43,7 @@ class _Layout:
     a few calls into Qt instead of one per note (each call can hand the interpreter lock to a
     worker thread generating meanwhile, and wait up to 5 ms to get it back)."""
 
-    def __init__(self, view: PianoRollView) -> None:
+    def __init__(self, view: Any) -> None:
         melody = self.melody = view.melody
         assert melody is not None
         boundary = melody.seed_end_ticks
@@ -77,9 +74,10 @@ class _Layout:
 
 
 class RollPainter:
-    """Paints one view; `invalidate` when its melody, zoom or size changed."""
+    """Paints one `PianoRollView` (``view``: typed Any, as the view module imports this one);
+    what it keeps is rebuilt when the view's melody, zoom or height changes."""
 
-    def __init__(self, view: PianoRollView) -> None:
+    def __init__(self, view: Any) -> None:
         self.view = view
         self._layout: _Layout | None = None
         self._key: tuple = ()

@@ -18,13 +18,14 @@ __all__ = ["CausalSelfAttention"]
 class CausalSelfAttention(nn.Module):
     """Fused Q, K, V projection, heads split, causal scaled dot-product attention, projection."""
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
+    def __init__(self, d_model: int, n_heads: int, dropout: float,
+                 attention_dropout: float | None = None) -> None:
         super().__init__()
         self.n_heads = n_heads
         self.head_dim = d_model // n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
-        self.dropout = dropout
+        self.dropout = dropout if attention_dropout is None else attention_dropout  # on weights
         self.resid_drop = nn.Dropout(dropout)
 
     def _split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -96,6 +96,10 @@ class TransformerConfig:
     d_ff: int = 1024  # hidden width of each block's GELU MLP
     max_len: int = 512  # context length in tokens (longer generation slides the window)
     dropout: float = 0.1  # on embeddings, attention weights, residual branches
+    # Dropout on the attention weights alone; None: `dropout`. On a CPU only attention without it
+    # runs in torch's fused kernel; with it the math path keeps every head's T x T weights for
+    # the backward pass (one 1024-token window of the gpu preset: 1.6 GB more).
+    attention_dropout: float | None = None
     pos_encoding: str = "learned"  # "learned" (a trained table) or "sinusoidal" (fixed)
     # Add a learned embedding of the ticks since the last bar line (metrical position): the model
     # is told where it is in the bar instead of summing durations through attention. Off in old
@@ -105,6 +109,8 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         _check_positive(self, "vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_len")
         _check_dropout(self.dropout)
+        if self.attention_dropout is not None:
+            _check_dropout(self.attention_dropout)
         if self.d_model % self.n_heads:
             raise ModelConfigError(
                 f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})"
@@ -243,7 +249,8 @@ def config_from_dict(kind: str, d: dict[str, Any]) -> ModelConfig:
     return cls(**d)
 
 
-_FIELD_TYPES = {"int": int, "float": (int, float), "bool": bool, "str": str}
+_FIELD_TYPES = {"int": int, "float": (int, float), "bool": bool, "str": str,
+                "float | None": (int, float, type(None))}
 
 
 def _check_types(cls: type, d: dict[str, Any]) -> None:

@@ -109,7 +109,8 @@ class Block(nn.Module):
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(config.d_model)
-        self.attn = CausalSelfAttention(config.d_model, config.n_heads, config.dropout)
+        self.attn = CausalSelfAttention(config.d_model, config.n_heads, config.dropout,
+                                        config.attention_dropout)
         self.ln2 = nn.LayerNorm(config.d_model)
         self.mlp = MLP(config)
 

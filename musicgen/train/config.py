@@ -13,10 +13,19 @@ from typing import Any
 
 from musicgen.errors import TrainingError
 
-__all__ = ["TrainConfig", "DEFAULT_LR", "lr_at", "resolve_device", "config_differences"]
+__all__ = ["TrainConfig", "DEFAULT_LR", "fit_to_cpu", "lr_at", "resolve_device", "config_differences"]
 
 # Peak learning rates measured on the folk corpus (higher ones diverge or plateau early).
 DEFAULT_LR = {"lstm": 3e-3, "transformer": 1e-3}
+
+# The gpu preset is sized for a GPU's memory. Trained on a CPU it keeps within 1.5 GB
+# (`benchmarks/bench_memory.py`) with batches of at most these many padded tokens and, for the
+# Transformer, no dropout on the attention weights (then attention runs in torch's fused kernel,
+# which keeps no T x T weights per head for the backward pass). Measured peaks of one step, model
+# and AdamW included, corpus not: LSTM 811 / 953 / 1,228 MB at 1,024 / 2,048 / 4,096 tokens;
+# Transformer 971 / 1,232 MB at 1,024 / 2,048 tokens without attention dropout, 2,836 MB at 2,048
+# with it.
+CPU_BATCH_TOKENS = {"lstm": 2048, "transformer": 1024}
 
 # Fields a resumed run must share with the run it continues (they shape the model or the data).
 RESUME_FIXED = ("model", "preset", "overrides", "batch_size", "batch_tokens", "seed",
@@ -106,3 +115,24 @@ def resolve_device(name: str, local_rank: int = 0):
         return torch.device(name)
     except RuntimeError as exc:
         raise TrainingError(f"Unknown device {name!r}: use auto, cpu or cuda.") from exc
+
+
+def fit_to_cpu(config: TrainConfig, on_cpu: bool) -> tuple[TrainConfig, str]:
+    """``config`` fitted to a CPU's memory when it trains the gpu preset there, and a sentence
+    saying what changed ("" when nothing did). What the user set explicitly is kept."""
+    if config.preset != "gpu" or not on_cpu:
+        return config, ""
+    changes, overrides = [], dict(config.overrides)
+    batch_tokens = config.batch_tokens
+    if batch_tokens == 0:
+        batch_tokens = CPU_BATCH_TOKENS[config.model]
+        changes.append(f"batches of at most {batch_tokens:,} tokens")
+    if config.model == "transformer" and "attention_dropout" not in overrides:
+        overrides["attention_dropout"] = 0.0
+        changes.append("no dropout on the attention weights")
+    if not changes:
+        return config, ""
+    fitted = dataclasses.replace(config, batch_tokens=batch_tokens, overrides=overrides)
+    return fitted, ("The gpu preset is sized for a GPU; on this CPU it trains with "
+                    f"{' and '.join(changes)}, which keeps it within 1.5 GB of memory "
+                    "(--batch-tokens and --set attention_dropout=... choose otherwise).")

@@ -133,11 +133,12 @@ def plan_epoch(
     return EpochPlan(sequences, ordered, _padding_fraction(sequences, ordered))
 
 
-def plan_validation(data: TuneSequences, *, batch_size: int) -> EpochPlan:
-    """Validation batches: every untransposed window once, sorted by length (no randomness)."""
+def plan_validation(data: TuneSequences, *, batch_size: int, batch_tokens: int = 0) -> EpochPlan:
+    """Validation batches: every untransposed window once, sorted by length (no randomness), of
+    at most ``batch_size`` windows and (when > 0) ``batch_tokens`` padded tokens, as in training."""
     sequences = tuple(data.windows())
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-    batches = tuple(_fill_batches(order, sequences, batch_size, 0))
+    batches = tuple(_fill_batches(order, sequences, batch_size, batch_tokens))
     return EpochPlan(sequences, batches, _padding_fraction(sequences, batches))
 
 

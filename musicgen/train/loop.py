@@ -122,7 +122,8 @@ class _Run:
 
             ids = [self.dist.device] if self.dist.device.type == "cuda" else None
             self.ddp = DistributedDataParallel(self.model, device_ids=ids)
-        self.val_plan = plan_validation(p.val, batch_size=self.config.batch_size)
+        self.val_plan = plan_validation(p.val, batch_size=self.config.batch_size,
+                                        batch_tokens=self.config.batch_tokens)
         self.val_notes = sum(p.val.note_counts)
         if self.val_notes == 0:
             raise CorpusError("The validation split has no notes, so bits per note is undefined.")

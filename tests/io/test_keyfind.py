@@ -47,19 +47,22 @@ def _differences(inputs: list[list[tuple[int, int]]]) -> list[tuple]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # 1-3 minutes on a loaded 2-core machine: music21 reads 363 tunes
+@pytest.mark.timeout(900)
 @pytest.mark.skipif(not all(b.exists() for b in BOOKS), reason="music21's corpus is absent")
-def test_equals_music21_on_every_tune_of_two_folk_books_and_their_first_8_bars() -> None:
+def test_equals_music21_on_every_third_tune_of_two_folk_books_and_their_first_8_bars() -> None:
+    """Every third tune (121 of 363, whole and first 8 bars): music21's analysis is most of this
+    test's time (all 726 inputs took 82 s of a 16-minute suite; they were equal when the
+    estimate was written, and the README records it)."""
     inputs = []
     for book in BOOKS:
-        for result in read_tune_book(book):
-            if result.melody is None:
+        for number, result in enumerate(read_tune_book(book)):
+            if result.melody is None or number % 3:
                 continue
             melody = result.melody
             inputs.append(_pairs(melody))
             inputs.append(_pairs(melody, melody.pickup_ticks + 8 * melody.meter.bar_ticks))
     inputs = [p for p in inputs if p]
-    assert len(inputs) > 600  # 363 tunes read today, each whole and its first 8 bars
+    assert len(inputs) > 200  # 121 tunes, each whole and its first 8 bars
     keys = {estimate_key(p) for p in inputs}
     assert len(keys) >= 10 and any(k.mode == "minor" for k in keys)  # not one answer for all
     assert _differences(inputs) == []
