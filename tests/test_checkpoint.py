@@ -289,3 +289,23 @@ def test_tensor_state_refuses_tampering_and_unknown_values(tmp_path: Path) -> No
     (tmp_path / "model.json").write_text('{"format": "musicgen-checkpoint", "format_version": 1}')
     with pytest.raises(CheckpointError, match="not a musicgen-tensor-state file"):
         load_tensor_state(tmp_path / "model")
+
+
+def test_saving_copies_only_what_safetensors_cannot_take_as_it_is():
+    """A big model's tensors are handed over as they are (no second copy of its weights and
+    optimizer state while saving); views, shared storage and a tied weight's second name are
+    copied, so safetensors never sees two names on one buffer."""
+    import torch
+
+    from musicgen.checkpoint import owned_cpu
+
+    taken: set[int] = set()
+    whole = torch.arange(12.0)
+    assert owned_cpu(whole, taken).data_ptr() == whole.data_ptr()
+    again = owned_cpu(whole, taken)  # the same storage a second time: a copy
+    assert again.data_ptr() != whole.data_ptr() and torch.equal(again, whole)
+    block = torch.arange(24.0).reshape(4, 6)
+    view = owned_cpu(block[1:3], taken)  # part of a buffer
+    assert view.untyped_storage().nbytes() == 12 * 4 and torch.equal(view, block[1:3])
+    column = owned_cpu(block[:, 2], set())  # not contiguous
+    assert column.is_contiguous() and torch.equal(column, block[:, 2])

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -54,6 +56,25 @@ def describe_match(match) -> str:  # a musicgen.provenance.ProvenanceMatch
     flag = " <b style='color:#b00020'>⚑ known tune</b>" if match.known else ""
     split = "" if tune.split == "train" else f" ({tune.split} set)"
     return f"<b>{title}</b>{split} · {where} · {what}{flag}"
+
+
+class _ProbabilityBar(QStyledItemDelegate):
+    """The probability column drawn as a bar from the item's value (``UserRole``) and text. A
+    QProgressBar widget per cell, made at every click and dropped at the next, cost the window a
+    layout pass and a repaint each."""
+
+    def paint(self, painter, option, index) -> None:  # type: ignore[override]
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 2, -2, -2)
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.palette, bar.fontMetrics = option.palette, option.fontMetrics
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(1000 * float(index.data(Qt.ItemDataRole.UserRole) or 0.0))
+        bar.text, bar.textVisible = str(index.data() or ""), True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        style = option.widget.style() if option.widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
 
 class FocusPanel(QScrollArea):
@@ -87,6 +108,7 @@ class FocusPanel(QScrollArea):
     def _build_candidates(self) -> None:
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Note", "Length", "Probability"])
+        self.table.setItemDelegateForColumn(2, _ProbabilityBar(self.table))
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -163,11 +185,9 @@ class FocusPanel(QScrollArea):
                 if candidate.chosen:
                     item.setFont(bold)
                 self.table.setItem(row, column, item)
-            bar = QProgressBar()
-            bar.setRange(0, 1000)
-            bar.setValue(round(candidate.probability * 1000))
-            bar.setFormat(f"{candidate.probability * 100:.1f} %")
-            self.table.setCellWidget(row, 2, bar)
+            chance = QTableWidgetItem(f"{candidate.probability * 100:.1f} %")
+            chance.setData(Qt.ItemDataRole.UserRole, float(candidate.probability))
+            self.table.setItem(row, 2, chance)
         self.chosen_label.setText(_describe_chosen(insight))
 
     def set_attention_choices(self, layers: int, heads: int) -> None:

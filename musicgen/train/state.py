@@ -83,7 +83,7 @@ def _optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict, dict]
     for index, entry in sd["state"].items():
         for name, value in entry.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optim.{index}.{name}"] = value.detach().cpu().clone().contiguous()
+                tensors[f"optim.{index}.{name}"] = value.detach()
             else:
                 scalars.setdefault(str(index), {})[name] = value
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()}
@@ -115,8 +115,9 @@ def save_state(
     ``path`` (a ``.safetensors`` file; its JSON goes beside it)."""
     from musicgen.checkpoint import save_tensor_state
 
-    tensors = {f"model.{k}": v.detach().cpu().clone().contiguous()
-               for k, v in model.state_dict().items()}
+    # No copies here: save_tensor_state copies only what safetensors could not take as it is
+    # (a tied weight's second name, a view, a tensor on a GPU).
+    tensors = {f"model.{k}": v.detach() for k, v in model.state_dict().items()}
     optim_tensors, optim_meta = _optimizer_to_tensors(optimizer)
     rng_tensors, rng_meta = capture_rng()
     tensors.update(optim_tensors)

@@ -69,7 +69,8 @@ def test_a_click_shows_the_samplers_candidates(qtbot, models_window, tiny_checkp
     for row, candidate in enumerate(insight.candidates):
         expected = reference.probability(candidate.pitch_id, candidate.duration_id)
         assert candidate.probability == pytest.approx(expected, abs=2e-5)
-        assert table.cellWidget(row, 2).format() == f"{expected * 100:.1f} %"
+        assert table.item(row, 2).text() == f"{expected * 100:.1f} %"
+        assert table.item(row, 2).data(Qt.ItemDataRole.UserRole) == pytest.approx(expected)
         assert table.item(row, 0).text().endswith(candidate.name)
         assert table.item(row, 0).text().startswith("●") == candidate.chosen
     assert f"surprisal {insight.chosen.surprisal_bits:.2f} bits" in win.ui.focus.chosen_label.text()
