@@ -18,14 +18,18 @@ __all__ = ["TrainConfig", "DEFAULT_LR", "fit_to_cpu", "lr_at", "resolve_device",
 # Peak learning rates measured on the folk corpus (higher ones diverge or plateau early).
 DEFAULT_LR = {"lstm": 3e-3, "transformer": 1e-3}
 
-# The gpu preset is sized for a GPU's memory. Trained on a CPU it keeps within 1.5 GB
-# (`benchmarks/bench_memory.py`) with batches of at most these many padded tokens and, for the
-# Transformer, no dropout on the attention weights (then attention runs in torch's fused kernel,
-# which keeps no T x T weights per head for the backward pass). Measured peaks of one step, model
-# and AdamW included, corpus not: LSTM 811 / 953 / 1,228 MB at 1,024 / 2,048 / 4,096 tokens;
-# Transformer 971 / 1,232 MB at 1,024 / 2,048 tokens without attention dropout, 2,836 MB at 2,048
-# with it.
-CPU_BATCH_TOKENS = {"lstm": 2048, "transformer": 1024}
+# Training on a CPU keeps within 1.5 GB (`benchmarks/bench_memory.py`, the folk corpus) with
+# batches of at most these many padded tokens: 32 whole folk tunes reach 96,000 tokens, and an
+# LSTM keeps about 17 KB a token for the backward pass. The gpu preset, sized for a GPU's memory,
+# also trains its Transformer without dropout on the attention weights: attention then runs in
+# torch's fused kernel, which keeps no T x T weights per head for the backward pass (the math
+# path that dropout needs on a CPU does). Measured peaks of one step, model and AdamW included,
+# corpus not: LSTM cpu preset 778 / 1,226 MB at 16,384 / 32,768 tokens, Transformer cpu preset
+# (with attention dropout) 1,412 / 2,501 MB at 8,192 / 16,384; gpu preset LSTM 811 / 953 / 1,228
+# MB at 1,024 / 2,048 / 4,096 tokens, Transformer 971 / 1,232 MB at 1,024 / 2,048 tokens without
+# attention dropout and 2,836 MB at 2,048 with it.
+CPU_BATCH_TOKENS = {"lstm": 16_384, "transformer": 4_096}
+CPU_BATCH_TOKENS_GPU_PRESET = {"lstm": 2_048, "transformer": 1_024}
 
 # Fields a resumed run must share with the run it continues (they shape the model or the data).
 RESUME_FIXED = ("model", "preset", "overrides", "batch_size", "batch_tokens", "seed",
@@ -118,21 +122,24 @@ def resolve_device(name: str, local_rank: int = 0):
 
 
 def fit_to_cpu(config: TrainConfig, on_cpu: bool) -> tuple[TrainConfig, str]:
-    """``config`` fitted to a CPU's memory when it trains the gpu preset there, and a sentence
-    saying what changed ("" when nothing did). What the user set explicitly is kept."""
-    if config.preset != "gpu" or not on_cpu:
+    """``config`` fitted to a CPU's memory (see CPU_BATCH_TOKENS), and a sentence saying what
+    changed ("" when nothing did). What the user set explicitly is kept."""
+    if not on_cpu:
         return config, ""
+    gpu = config.preset == "gpu"
     changes, overrides = [], dict(config.overrides)
     batch_tokens = config.batch_tokens
     if batch_tokens == 0:
-        batch_tokens = CPU_BATCH_TOKENS[config.model]
+        batch_tokens = (CPU_BATCH_TOKENS_GPU_PRESET if gpu else CPU_BATCH_TOKENS)[config.model]
         changes.append(f"batches of at most {batch_tokens:,} tokens")
-    if config.model == "transformer" and "attention_dropout" not in overrides:
+    if gpu and config.model == "transformer" and "attention_dropout" not in overrides:
         overrides["attention_dropout"] = 0.0
         changes.append("no dropout on the attention weights")
     if not changes:
         return config, ""
     fitted = dataclasses.replace(config, batch_tokens=batch_tokens, overrides=overrides)
-    return fitted, ("The gpu preset is sized for a GPU; on this CPU it trains with "
-                    f"{' and '.join(changes)}, which keeps it within 1.5 GB of memory "
-                    "(--batch-tokens and --set attention_dropout=... choose otherwise).")
+    head = "The gpu preset is sized for a GPU; on this CPU it trains" if gpu else \
+        "On this CPU training runs"
+    choose = "--batch-tokens and --set attention_dropout=..." if gpu else "--batch-tokens"
+    return fitted, (f"{head} with {' and '.join(changes)}, which keeps it within 1.5 GB of "
+                    f"memory ({choose} choose otherwise).")

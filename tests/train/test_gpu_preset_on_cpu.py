@@ -1,5 +1,6 @@
-"""The gpu preset trained on a CPU: fitted to 1.5 GB (token-capped batches, attention in the fused
-kernel), said in one sentence, recorded in the checkpoint; explicit choices kept."""
+"""Training on a CPU fitted to 1.5 GB: token-capped batches (every preset), the gpu preset's
+Transformer attention in the fused kernel; said in one sentence, recorded in the checkpoint;
+explicit choices kept."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 from musicgen.models import build_model, model_config
 from musicgen.models.config import config_from_dict, config_to_dict
 from musicgen.tokens import VOCAB
-from musicgen.train.config import CPU_BATCH_TOKENS, TrainConfig, fit_to_cpu
+from musicgen.train.config import CPU_BATCH_TOKENS, CPU_BATCH_TOKENS_GPU_PRESET, TrainConfig, fit_to_cpu
 from musicgen.train.data import TuneSequences, plan_validation
 from tests.support import write_abc_corpus
 from tests.train.test_cli_train_options import _train
@@ -20,8 +21,8 @@ from tests.train.test_cli_train_options import _train
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])
 def test_gpu_preset_on_a_cpu_is_fitted_and_said(kind):
     fitted, said = fit_to_cpu(TrainConfig(model=kind, preset="gpu"), on_cpu=True)
-    assert fitted.batch_tokens == CPU_BATCH_TOKENS[kind]
-    assert f"batches of at most {CPU_BATCH_TOKENS[kind]:,} tokens" in said
+    assert fitted.batch_tokens == CPU_BATCH_TOKENS_GPU_PRESET[kind]
+    assert f"batches of at most {CPU_BATCH_TOKENS_GPU_PRESET[kind]:,} tokens" in said
     if kind == "transformer":
         assert fitted.overrides == {"attention_dropout": 0.0}
         assert "no dropout on the attention weights" in said
@@ -31,15 +32,25 @@ def test_gpu_preset_on_a_cpu_is_fitted_and_said(kind):
     assert said.endswith("(--batch-tokens and --set attention_dropout=... choose otherwise).")
 
 
-def test_other_presets_devices_and_explicit_choices_are_kept():
-    for config, on_cpu in ((TrainConfig(model="transformer", preset="cpu"), True),
-                           (TrainConfig(model="transformer", preset="gpu"), False)):
-        assert fit_to_cpu(config, on_cpu) == (config, "")
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_every_preset_on_a_cpu_gets_a_token_cap_and_keeps_its_dropout(kind):
+    for preset in ("tiny", "small", "cpu"):
+        fitted, said = fit_to_cpu(TrainConfig(model=kind, preset=preset), on_cpu=True)
+        assert fitted.batch_tokens == CPU_BATCH_TOKENS[kind] and fitted.overrides == {}
+        assert said == (f"On this CPU training runs with batches of at most "
+                        f"{CPU_BATCH_TOKENS[kind]:,} tokens, which keeps it within 1.5 GB of "
+                        "memory (--batch-tokens choose otherwise).")
+
+
+def test_a_gpu_and_explicit_choices_are_kept():
+    config = TrainConfig(model="transformer", preset="gpu")
+    assert fit_to_cpu(config, False) == (config, "")
     mine = TrainConfig(model="transformer", preset="gpu", batch_tokens=3000,
                        overrides={"attention_dropout": 0.2})
     assert fit_to_cpu(mine, True) == (mine, "")
     half = fit_to_cpu(TrainConfig(model="transformer", preset="gpu", batch_tokens=3000), True)
     assert half[0].batch_tokens == 3000 and "batches" not in half[1]
+    assert fit_to_cpu(TrainConfig(model="lstm", batch_tokens=500), True)[1] == ""
 
 
 def test_attention_dropout_is_its_own_field_and_old_configs_read_as_before():
