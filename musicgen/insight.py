@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
-from musicgen.melody import TICKS_PER_QUARTER, Melody, pitch_to_name
+from musicgen.melody import Melody, duration_name, pitch_to_name
 from musicgen.replay import Replay, StepStates, copy_tracker, engine_of, logits_at, replay
 
 if TYPE_CHECKING:
@@ -48,16 +48,6 @@ CANDIDATE_PITCHES = 8  # at most this many of the likeliest pitches (or rest) ar
 MIN_PITCHES = 3  # ... at least this many (when possible) ...
 PITCH_MASS = 0.995  # ... and no more once they hold this much probability (each costs a model row)
 CANDIDATES_SHOWN = 8  # the most likely notes listed (the chosen one is added when not among them)
-_NAMES = {3: "sixteenth", 4: "triplet eighth", 6: "eighth", 8: "triplet quarter",
-          9: "dotted eighth", 12: "quarter", 18: "dotted quarter", 24: "half",
-          36: "dotted half", 48: "whole"}
-
-
-def duration_name(ticks: int) -> str:
-    """'eighth', 'dotted quarter'... (else the length in quarters)."""
-    return _NAMES.get(ticks, f"{ticks / TICKS_PER_QUARTER:g} beats")
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One possible note at a step: its pitch (None: a rest), length and probabilities."""

@@ -25,6 +25,7 @@ __all__ = [
     "Melody",
     "PartForm",
     "TuneForm",
+    "duration_name",
     "normalize_notes",
     "pitch_to_name",
 ]
@@ -44,6 +45,16 @@ MODE_INTERVALS: dict[str, tuple[int, ...]] = {
     "locrian": (0, 1, 3, 5, 6, 8, 10),
 }
 MODES = tuple(MODE_INTERVALS)
+
+
+_DURATION_NAMES = {3: "sixteenth", 4: "triplet eighth", 6: "eighth", 8: "triplet quarter",
+                   9: "dotted eighth", 12: "quarter", 18: "dotted quarter", 24: "half",
+                   36: "dotted half", 48: "whole"}
+
+
+def duration_name(ticks: int) -> str:
+    """'eighth', 'dotted quarter'... (else the length in quarters)."""
+    return _DURATION_NAMES.get(ticks, f"{ticks / TICKS_PER_QUARTER:g} beats")
 
 
 def pitch_to_name(pitch: int) -> str:

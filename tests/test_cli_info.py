@@ -70,3 +70,14 @@ def test_info_bad_input_is_one_line_exit_1(tmp_path: Path, content: bytes, args:
     assert result.returncode == 1
     assert result.stderr.startswith("musicgen: error: Cannot read ") and "bad.abc" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_info_counts_bars_as_a_musician_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """A pickup is said in words beside the full bars (not bar 33 and '6 ticks')."""
+    assert main(["info", str(DATA / "kesh-jig.abc")]) == 0
+    text = capsys.readouterr().out
+    assert "Bars:   32 and a pickup (an eighth)\n" in text
+    assert "ticks" not in text
+    assert main(["info", str(DATA / "kesh-jig.abc"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["bars"], summary["pickup_ticks"]) == (33, 6)  # the JSON keeps the numbers

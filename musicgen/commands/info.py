@@ -71,6 +71,8 @@ def _show_checkpoint(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from musicgen.melody import duration_name
+
     if _show_checkpoint(args):
         return 0
     with warnings.catch_warnings():
@@ -86,11 +88,11 @@ def run(args: argparse.Namespace) -> int:
         if field == "tempo_bpm":  # in the meter's beat: a jig at dotted quarter = 110
             value = summary["tempo"] + ("" if summary["tempo"].startswith("♩ ") else
                                         f" ({value:.0f} quarter notes a minute)")
+        if field == "bars" and summary["pickup_ticks"]:  # as a musician counts: 32 and a pickup
+            value = f"{value - 1} and a pickup ({_article(duration_name(summary['pickup_ticks']))})"
         print(f"{label + ':':<8}{value}", file=out)
     if len(summary["parts"]) > 1:
         print(f"Using {summary['using']}", file=out)
-    if summary["pickup_ticks"]:
-        print(f"Pickup: {summary['pickup_ticks']} ticks (12 per quarter)", file=out)
     for sentence in summary["warnings"]:
         print(f"Note:   {sentence}", file=out)
     chosen = _chosen_part(summary, args.tune, args.track)
@@ -151,3 +153,10 @@ def checkpoint_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"Copies 4+ bars of its tunes: {figures['copy_share']:.0%} of samples"
                      + (f" (reference {reference:.0%})" if reference is not None else ""))
     return lines
+
+
+def _article(name: str) -> str:
+    """'an eighth', 'a dotted quarter', '1.5 beats'."""
+    if name[0].isdigit():
+        return name
+    return ("an " if name[0] in "aeiou" else "a ") + name
