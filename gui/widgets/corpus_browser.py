@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
@@ -24,6 +24,7 @@ __all__ = ["CorpusBrowser", "ALL_COLLECTIONS"]
 ALL_COLLECTIONS = "All collections"
 _COLUMNS = ("Title", "Type", "Meter", "Key", "Collection")
 _COLLECTION = _COLUMNS.index("Collection")
+_COLUMN_SAMPLES = ("hornpipe", "Meter", "E dorian", "oneills1850")  # widths of columns 2 to 5
 
 
 class _TitleOrCollectionFilter(QSortFilterProxyModel):
@@ -90,9 +91,18 @@ class CorpusBrowser(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().hide()
+        # Titles get the room. The other columns have widths of their own (the user can drag
+        # them), long texts are elided on one line: sized to their contents, Essen's types
+        # ("Liebes - Lied, Abschieds - Lied") took 431 px and left the titles 26 at 1024 x 600.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # titles get the room
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        metrics = self.table.fontMetrics()
+        self._natural = [metrics.horizontalAdvance(sample) + 16 for sample in _COLUMN_SAMPLES]
+        self.table.viewport().installEventFilter(self)
+        self._fit_columns()
         self.use_button = QPushButton("Use as seed")
         layout = QVBoxLayout(self)
         for widget in (self.status_label, self.load_button, self.stop_button, self.search_edit,
@@ -108,6 +118,20 @@ class CorpusBrowser(QWidget):
             lambda _i: self._proxy.set_collection(self.collection_combo.currentData()))
         self.use_button.clicked.connect(self._use_selected)
         self.table.doubleClicked.connect(lambda _index: self._use_selected())
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # type: ignore[override]
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """Keep at least 45% of a narrow table (and 120 px) for the titles: the other columns
+        shrink together, their texts elided, down to 28 px each."""
+        available = self.table.viewport().width()
+        room = available - max(120, int(0.45 * available))
+        scale = min(1.0, room / sum(self._natural)) if room > 0 else 0.0
+        for column, natural in enumerate(self._natural, start=1):
+            self.table.setColumnWidth(column, max(28, int(natural * scale)))
 
     def set_tunes(self, tunes: Sequence[Any]) -> None:
         """Show corpus tunes (objects with title, collection, split and melody)."""

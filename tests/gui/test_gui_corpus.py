@@ -108,3 +108,23 @@ def test_a_corpus_folder_that_cannot_be_read_is_said_in_the_browser(qtbot, tmp_p
     assert text != before and "missing" in text
     assert not win.ui.corpus.load_button.isHidden()  # still there to try again
     win.worker.stop_all(wait_ms=10000)
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1366, 768)])
+def test_titles_keep_their_room_in_a_narrow_window(qtbot, corpus_window, size):
+    """Issue 15: the title column was about 60 px wide (26 px at 1024 x 600, the Type column
+    sized to Essen's longest type). Now titles keep at least 45% of the table and 120 px, the
+    other columns share the rest, elided, and the table needs no sideways scrolling."""
+    win = corpus_window
+    win.resize(*size)
+    browser = win.ui.corpus
+    win.ui.tabs.setCurrentWidget(browser)
+    with qtbot.waitSignal(win.seeds.corpus_loaded, timeout=120000):
+        browser.load_button.click()
+    qtbot.wait(50)
+    table = browser.table
+    width = table.viewport().width()
+    titles = table.columnWidth(0)
+    assert titles >= min(120, width) and titles >= 0.45 * width - 1
+    assert sum(table.columnWidth(c) for c in range(5)) <= width + 1
+    assert not table.horizontalScrollBar().isVisible()
