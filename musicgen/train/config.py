@@ -140,6 +140,7 @@ def fit_to_cpu(config: TrainConfig, on_cpu: bool) -> tuple[TrainConfig, str]:
     fitted = dataclasses.replace(config, batch_tokens=batch_tokens, overrides=overrides)
     head = "The gpu preset is sized for a GPU; on this CPU it trains" if gpu else \
         "On this CPU training runs"
-    choose = "--batch-tokens and --set attention_dropout=..." if gpu else "--batch-tokens"
+    choose = "--batch-tokens and --set attention_dropout=... choose" if gpu else \
+        "--batch-tokens chooses"
     return fitted, (f"{head} with {' and '.join(changes)}, which keeps it within 1.5 GB of "
-                    f"memory ({choose} choose otherwise).")
+                    f"memory ({choose} otherwise).")

@@ -39,7 +39,7 @@ def test_every_preset_on_a_cpu_gets_a_token_cap_and_keeps_its_dropout(kind):
         assert fitted.batch_tokens == CPU_BATCH_TOKENS[kind] and fitted.overrides == {}
         assert said == (f"On this CPU training runs with batches of at most "
                         f"{CPU_BATCH_TOKENS[kind]:,} tokens, which keeps it within 1.5 GB of "
-                        "memory (--batch-tokens choose otherwise).")
+                        "memory (--batch-tokens chooses otherwise).")
 
 
 def test_a_gpu_and_explicit_choices_are_kept():
