@@ -41,7 +41,7 @@ class _Layout:
     """What painting needs of one melody at one zoom and height, computed once: the notes as
     rounded rectangles gathered into one path per role and run of `_CHUNK` notes, so a paint is
     a few calls into Qt instead of one per note (each call can hand the interpreter lock to a
-    worker thread generating meanwhile, and wait up to 5 ms to get it back)."""
+    worker thread generating meanwhile, and wait a switch interval to get it back)."""
 
     def __init__(self, view: Any) -> None:
         melody = self.melody = view.melody
