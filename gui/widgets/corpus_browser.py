@@ -151,7 +151,7 @@ class CorpusBrowser(QWidget):
         self._proxy.set_collection(None)
         self.load_button.hide()
         self.stop_button.hide()
-        self.status_label.setText(f"{len(self._tunes)} tunes. Double-click one to use it as the seed.")
+        self.status_label.setText(f"{len(self._tunes):,} tunes. Double-click one to use it as the seed.")
 
     def set_status(self, text: str) -> None:
         """A sentence about the corpus (a failure: Load stays there to try again)."""
