@@ -17,7 +17,8 @@ from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from musicgen.melody import TICKS_PER_QUARTER, Melody, Note, pitch_to_name
-from gui.widgets.roll_paint import CONTINUATION_COLOUR, GUTTER_PX, SEED_COLOUR, TOP_PX, RollPainter
+from gui.widgets.roll_paint import (CONTINUATION_COLOUR, GUTTER_PX, SEED_COLOUR, TOP_PX,
+                                     RollPainter, note_rect)
 
 __all__ = ["CONTINUATION_COLOUR", "LEAD_BARS", "SEED_COLOUR", "PianoRollView", "is_edit_of"]
 
@@ -316,8 +317,7 @@ class PianoRollView(QScrollArea):
         return TOP_PX + (self._high - pitch) * self.row_px
 
     def note_rect(self, note: Note) -> QRectF:
-        return QRectF(self.tick_to_x(note.onset_ticks), self.pitch_to_y(note.pitch or 0),
-                      max(2.0, note.duration_ticks * self.px_per_tick - 1), max(3.0, self.row_px - 1))
+        return note_rect(note, self.px_per_tick, self.row_px, self._high)
 
     def note_at(self, pos: QPoint) -> Note | None:
         index = self.note_index_at(pos)

@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from musicgen.melody import pitch_to_name
 from musicgen.replay import bar_spans
 
-__all__ = ["CONTINUATION_COLOUR", "GUTTER_PX", "SEED_COLOUR", "TOP_PX", "RollPainter"]
+__all__ = ["CONTINUATION_COLOUR", "GUTTER_PX", "SEED_COLOUR", "TOP_PX", "RollPainter", "note_rect"]
 
 SEED_COLOUR = QColor("#3a78c9")
 CONTINUATION_COLOUR = QColor("#e07b2a")
@@ -37,23 +37,28 @@ _MARGIN_PX = 60  # a label or a glow may reach this far past its tick
 _CHUNK = 32  # notes a path
 
 
+def note_rect(note: Any, px_per_tick: float, row_px: float, high: int) -> QRectF:
+    """Where ``note`` is drawn on a roll whose top row is pitch ``high`` (the view's `note_rect`
+    and the painter's layout both use this)."""
+    return QRectF(GUTTER_PX + note.onset_ticks * px_per_tick,
+                  TOP_PX + (high - (note.pitch or 0)) * row_px,
+                  max(2.0, note.duration_ticks * px_per_tick - 1), max(3.0, row_px - 1))
+
+
 class _Layout:
     """What painting needs of one melody at one zoom and height, computed once: the notes as
     rounded rectangles gathered into one path per role and run of `_CHUNK` notes, so a paint is
     a few calls into Qt instead of one per note (each call can hand the interpreter lock to a
     worker thread generating meanwhile, and wait a switch interval to get it back)."""
 
-    def __init__(self, view: Any) -> None:
+    def __init__(self, view: Any, key: tuple) -> None:
         melody = self.melody = view.melody
         assert melody is not None
-        boundary = melody.seed_end_ticks
+        self.key = key  # (px per tick, row height, top pitch): with the melody, what it depends on
         pitched = melody.pitched_notes
         self.onsets = [n.onset_ticks for n in pitched]  # sorted: a melody's notes are in order
-        ppt, row, high = view.px_per_tick, view.row_px, view._high
-        height = max(3.0, row - 1)
-        rects = [QRectF(GUTTER_PX + n.onset_ticks * ppt, TOP_PX + (high - (n.pitch or 0)) * row,
-                        max(2.0, n.duration_ticks * ppt - 1), height) for n in pitched]
-        continuation = [boundary is not None and n.onset_ticks >= boundary for n in pitched]
+        rects = [note_rect(n, *key) for n in pitched]
+        continuation = [view._role(n) == "continuation" for n in pitched]
         self.chunks: list[tuple[QPainterPath, QPainterPath]] = []
         for first in range(0, len(rects), _CHUNK):
             paths = (QPainterPath(), QPainterPath())  # seed, continuation
@@ -80,14 +85,13 @@ class RollPainter:
     def __init__(self, view: Any) -> None:
         self.view = view
         self._layout: _Layout | None = None
-        self._key: tuple = ()
         self.ticks: tuple[float, float] = (0.0, 0.0)  # the ticks being painted
 
     def layout(self) -> _Layout:
         v = self.view
-        key = (v.px_per_tick, v.row_px, v._low, v._high)
-        if self._layout is None or self._layout.melody is not v.melody or key != self._key:
-            self._layout, self._key = _Layout(v), key
+        key = (v.px_per_tick, v.row_px, v._high)
+        if self._layout is None or self._layout.melody is not v.melody or key != self._layout.key:
+            self._layout = _Layout(v, key)
         return self._layout
 
     def shown(self, start: float, end: float | None = None) -> bool:
