@@ -9,12 +9,13 @@ the window builds it before any model has loaded.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from musicgen.errors import SettingsError
 
-__all__ = ["GenerationConfig", "MAX_VARIATIONS", "MAX_BARS", "MAX_RNG_SEED", "FORMS"]
+__all__ = ["GenerationConfig", "MAX_VARIATIONS", "MAX_BARS", "MAX_RNG_SEED", "FORMS", "fresh_seed"]
 
 MAX_VARIATIONS = 64  # rows sampled as one batch
 MAX_BARS = 256
@@ -159,6 +160,12 @@ class GenerationConfig:
             except (SettingsError, TypeError, ValueError):
                 continue
         return config
+
+
+def fresh_seed() -> int:
+    """A random seed in [0, 2**31) from the system's entropy (as `secrets.randbelow(2**31)`,
+    without importing `secrets`, whose hashing modules cost the command line 8 ms at start)."""
+    return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
 
 
 def _is_int(value: object) -> bool:

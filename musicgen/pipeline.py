@@ -19,7 +19,6 @@ is decoded and transposed back. Both long calls take ``on_progress(done, total, 
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 from musicgen.cadence import bars_since_first_full_bar, cadence_bars
 from musicgen.continuation import prepare_seed, sample_continuations, variation_seed
 from musicgen.errors import GenerationError
-from musicgen.generation import GenerationConfig
+from musicgen.generation import GenerationConfig, fresh_seed
 from musicgen.library import ModelInfo, model_card, resolve_checkpoint
 from musicgen.melody import Melody
 from musicgen.tokens import VOCAB
@@ -130,7 +129,7 @@ def continue_melody(
     if config.bars is None:
         raise GenerationError("A continuation needs a number of bars.")
     adapted, shift = prepare_seed(seed)
-    rng_seed = config.rng_seed if config.rng_seed is not None else secrets.randbelow(2**31)
+    rng_seed = config.rng_seed if config.rng_seed is not None else fresh_seed()
     if config.cadence:
         bars = cadence_bars(adapted, config.bars, config.phrase_bars)
         degree: int | None = config.cadence_degree

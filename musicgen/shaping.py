@@ -19,13 +19,13 @@ Torch-free: sampling and scoring run on the generator's engine.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import numpy as np
 
 from musicgen.cadence import CadenceTracker
 from musicgen.errors import GenerationError
+from musicgen.generation import fresh_seed
 from musicgen.melody import Melody, Note, pitch_to_name
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
 from musicgen.replay import Replay, bar_spans, engine_of, replay
@@ -94,7 +94,7 @@ def pick_candidate(generator: Any, melody: Melody, note_index: int, pitch: int |
     head = melody.slice_ticks(0, note.onset_ticks)
     head = Melody(head.notes + (Note(pitch, note.onset_ticks, duration_ticks),), **_context(melody))
     bars = _bars_between(melody, end, melody.duration_ticks, include_start=True)
-    seed = secrets.randbelow(2**31) if rng_seed is None else rng_seed
+    seed = fresh_seed() if rng_seed is None else rng_seed
     if bars == 0:
         tail = Melody((), **_context(melody))
     else:
@@ -142,7 +142,7 @@ def regenerate_bars(generator: Any, melody: Melody, first_bar: int, last_bar: in
         for token in prefix_ids[rp.seed_length:]:
             tracker.advance(token)
     bars = _bars_between(melody, start, end, include_start=False)
-    seed = secrets.randbelow(2**31) if rng_seed is None else rng_seed
+    seed = fresh_seed() if rng_seed is None else rng_seed
     engine = engine_of(generator)
     rows = _sample(rp, prefix_ids, tracker, bars, candidates, seed, on_progress, should_stop, engine)
     current = melody.slice_ticks(start, end).notes

@@ -19,12 +19,11 @@ Every note comes from the model through the sampler, with the cadence masks in e
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from musicgen.cadence import bars_since_first_full_bar, cadence_bars
 from musicgen.errors import GenerationError
-from musicgen.generation import GenerationConfig
+from musicgen.generation import GenerationConfig, fresh_seed
 from musicgen.melody import Key, Melody, Meter, PartForm, TuneForm
 from musicgen.continuation import LoadedModel, prepare_seed, sample_continuations, variation_seed
 from musicgen.progress import ProgressFn, StopFn, check_stop, report
@@ -61,7 +60,7 @@ def generate_tune(
     should_stop: StopFn | None = None,
 ) -> list[Melody]:
     """``config.variations`` whole tunes in AABB form (see the module docstring)."""
-    rng_seed = config.rng_seed if config.rng_seed is not None else secrets.randbelow(2**31)
+    rng_seed = config.rng_seed if config.rng_seed is not None else fresh_seed()
     adapted, shift = _prepare(seed)
     single = config.replace(variations=1)
     steps = 1 + config.variations * (2 + (2 if config.endings else 0))

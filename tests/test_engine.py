@@ -5,6 +5,8 @@ on the way from `musicgen generate` or `musicgen info`."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import warnings
@@ -238,3 +240,32 @@ def test_generate_and_info_never_import_torch(tiny_checkpoints, tmp_path):
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=300)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"codes": [0, 0, 0, 0], "torch": False}, done.stderr
+
+
+def test_generate_imports_only_its_own_command_and_numpy_with_one_blas_thread(tmp_path):
+    """`musicgen generate` builds only its own subcommand's arguments (the other commands' modules
+    are not imported) and starts NumPy with one BLAS thread (OpenBLAS starting a thread per core
+    doubled the import); a setting the user made is kept; `--help` still lists every command."""
+    code = (
+        "import os, sys, json\n"
+        "from musicgen.cli import main\n"
+        "code = main(['generate', sys.argv[1], '--bars', '2', '--rng-seed', '1', '-o', sys.argv[2]])\n"
+        "from threadpoolctl import threadpool_info\n"
+        "blas = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "print(json.dumps({'code': code, 'blas': blas, 'env': os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+        "                  'commands': sorted(m for m in sys.modules if m.startswith('musicgen.commands.'))}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    args = [sys.executable, "-c", code, str(ROOT / "data" / "kesh-jig.mid"), str(tmp_path / "o.mid")]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+                          env=env)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0 and result["env"] == "1" and set(result["blas"]) <= {1}
+    assert result["commands"] == ["musicgen.commands.generate"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+                          env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert json.loads(done.stdout.strip().splitlines()[-1])["env"] == "2"
+    listing = subprocess.run([sys.executable, "-m", "musicgen.cli", "--help"], cwd=ROOT,
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+    for name in ("info", "generate", "prepare", "train", "evaluate", "models"):
+        assert re.search(rf"^\s+{name}\s", listing, re.M), listing
