@@ -40,6 +40,11 @@ class StatusArea(QWidget):
         layout.addWidget(self.stop_button)
         self._shown_value = -2  # the bar's value (in 1/1000) shown last, to skip needless repaints
         self.stop_button.clicked.connect(self.stop_clicked)
+        # As tall when idle as when busy: the Stop button is taller than the line, and a status
+        # bar changing height resized the whole window's contents at every job (each click on
+        # a note relaid and repainted every panel: 20-100 ms on the GUI thread).
+        self.setFixedHeight(max(w.sizeHint().height() for w in (self.label, self.progress_bar,
+                                                                 self.stop_button)))
 
     @property
     def message(self) -> str:

@@ -118,6 +118,9 @@ class FocusPanel(QScrollArea):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(120)
+        # Scroll bars that come and go with the number of rows (or of lines in the panel) changed
+        # the widths inside at every click, and each change relaid and repainted the whole panel.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.chosen_label = QLabel("")
         self.chosen_label.setWordWrap(True)
         self.use_button = QPushButton("Use this note and continue")
@@ -154,6 +157,7 @@ class FocusPanel(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
         self.setWidgetResizable(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # see the table's
         self.setFrameShape(QScrollArea.Shape.NoFrame)
 
     # --- what is shown --------------------------------------------------------------------------

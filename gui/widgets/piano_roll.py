@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
@@ -165,19 +165,32 @@ class PianoRollView(QScrollArea):
 
     # --- focus, attention and selection ---------------------------------------------------------
     def set_focus_note(self, index: int | None) -> None:
-        """Ring note ``index`` of the melody (None: no note in focus)."""
+        """Ring note ``index`` of the melody (None: no note in focus). Only the old and the new
+        ring are repainted (a whole 64-bar roll costs the window 5-20 ms a paint), unless the roll
+        scrolls to show the note."""
+        rings = [self._ring(i) for i in (self.focus_index, index)]
         self.focus_index = index
         if index is not None and self.melody is not None and 0 <= index < len(self.melody.notes):
             x = int(self.tick_to_x(self.melody.notes[index].onset_ticks))
             bar = self.horizontalScrollBar()
             if not bar.value() + GUTTER_PX <= x <= bar.value() + self.viewport().width() - 20:
-                bar.setValue(max(0, x - self.viewport().width() // 2))
-        self._canvas.update()
+                bar.setValue(max(0, x - self.viewport().width() // 2))  # repaints it all
+        for ring in rings:
+            if ring is not None:
+                self._canvas.update(ring)
+
+    def _ring(self, index: int | None) -> QRect | None:
+        """The canvas area a focus ring around note ``index`` covers (with its pen)."""
+        if index is None or self.melody is None or not 0 <= index < len(self.melody.notes):
+            return None
+        return self.note_rect(self.melody.notes[index]).adjusted(-5, -5, 5, 5).toAlignedRect()
 
     def set_attention(self, weights: dict[int, float] | None) -> None:
         """Draw how much attention each earlier note got (note index -> weight); None clears."""
-        self.attention = dict(weights or {})
-        self._canvas.update()
+        weights = dict(weights or {})
+        if weights or self.attention:  # clearing nothing repaints nothing
+            self.attention = weights
+            self._canvas.update()
 
     def set_selected_bars(self, bars: tuple[int, int] | None) -> None:
         self.selected_bars = bars

@@ -129,8 +129,10 @@ class ScoreView(QScrollArea):
         self._canvas.update()
 
     def set_attention(self, weights: dict[int, float] | None) -> None:
-        self.attention = dict(weights or {})
-        self._canvas.update()
+        weights = dict(weights or {})
+        if weights or self.attention:  # clearing nothing repaints nothing
+            self.attention = weights
+            self._canvas.update()
 
     def sounding_notes(self) -> list[EngravedNote]:
         """The drawn notes of the melody note sounding at the playhead."""

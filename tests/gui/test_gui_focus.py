@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -203,3 +203,46 @@ def test_provenance_finds_a_tune_planted_in_a_test_corpus(qtbot, models_window):
     with qtbot.waitSignal(win.focus.provenance_ready, timeout=60000):
         click_note(qtbot, win, index)
     assert "not indexed" in win.ui.focus.provenance_label.text()
+
+
+def test_clicks_and_jobs_leave_the_windows_geometry_alone(qtbot, models_window):
+    """A click on a note changes what the panel says, not the size of anything around it: the
+    status line is as tall busy as idle, and the panel's and the candidates table's widths stay
+    (scroll bars that came and went relaid and repainted the whole window at every click)."""
+    win = models_window
+    generate(qtbot, win, "lstm")
+    status_height = win.status.height()
+    win.status.set_busy(True, "Working")
+    qtbot.wait(50)
+    assert win.status.height() == status_height
+    win.status.set_busy(False, "")
+    panel, table = win.ui.focus, win.ui.focus.table
+    resized: list = []
+
+    class Watch(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Resize and event.oldSize().isValid() \
+                    and event.oldSize().width() != event.size().width():
+                resized.append((type(watched).__name__, event.oldSize(), event.size()))
+            return False
+
+    watch = Watch()
+    for widget in (panel.widget(), table.viewport(), win.status):
+        widget.installEventFilter(watch)
+    notes = generated_notes(win.ui.roll.melody)
+    for index in (notes[0], notes[-1], notes[1]):
+        click_note(qtbot, win, index, win.focus.insight_ready)
+        qtbot.wait(30)
+    assert table.rowCount() > 0
+    assert resized == []
+
+
+def test_a_new_focus_ring_repaints_only_the_two_rings(qtbot, models_window):
+    win = models_window
+    generate(qtbot, win, "lstm")
+    roll = win.ui.roll
+    notes = generated_notes(roll.melody)
+    roll.set_focus_note(notes[0])
+    ring = roll._ring(notes[1])
+    assert ring.contains(roll.note_rect(roll.melody.notes[notes[1]]).toAlignedRect())
+    assert ring.width() < roll.widget().width() // 4
