@@ -62,8 +62,14 @@ def _draw(engraving: Any, ratio: float) -> QImage:
 
 
 def _start_child() -> None:
-    """The helper process's Qt: offscreen, no window system."""
+    """The helper process's Qt: offscreen, no window system; below the window in priority (on two
+    cores the window, the worker thread and this process compete, and the window comes first)."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if hasattr(os, "nice"):
+        try:
+            os.nice(5)
+        except OSError:
+            pass
     from PySide6.QtGui import QGuiApplication
 
     if QGuiApplication.instance() is None:

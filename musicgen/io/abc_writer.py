@@ -13,6 +13,7 @@ are split and tied with ``-``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from fractions import Fraction
 
@@ -137,11 +138,14 @@ def _split_bars(melody: Melody) -> list[tuple[int, list[tuple[Note, bool]]]]:
               for i, line in enumerate(lines[:-1])]
     bars: list[list[tuple[Note, bool]]] = [[] for _ in range(len(lines) - 1)]
     compound = melody.meter.beat_ticks != TICKS_PER_QUARTER * 4 // melody.meter.denominator
-    for note in melody.notes:
-        for i in range(len(lines) - 1):
-            start, end = max(note.onset_ticks, lines[i]), min(note.end_ticks, lines[i + 1])
+    for note in melody.notes:  # only the bars the note meets (a 64-bar tune: 30 times fewer)
+        onset, stop = note.onset_ticks, note.end_ticks
+        for i in range(max(0, bisect.bisect_right(lines, onset) - 1), len(lines) - 1):
+            if lines[i] >= stop:
+                break
+            start, end = max(onset, lines[i]), min(stop, lines[i + 1])
             if start < end:
-                tied = not note.is_rest and end < note.end_ticks
+                tied = not note.is_rest and end < stop
                 bars[i] += _notatable_pieces(Note(note.pitch, start, end - start), tied, compound)
     return [(start, bar) for start, bar in zip(starts, bars) if bar]
 
