@@ -56,3 +56,11 @@ def test_help_prints_usage(capsys):
 
     assert main(["--help"]) == 0
     assert "musicgen-gui [SEED]" in capsys.readouterr().out
+
+
+def test_the_window_takes_the_interpreter_lock_back_quickly(window):
+    """Each call into Qt hands the interpreter lock to a generating worker thread; the window asks
+    for it back within half a millisecond, not Python's default five."""
+    from gui.main_window import SWITCH_INTERVAL_S
+
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL_S
