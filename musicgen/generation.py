@@ -163,9 +163,9 @@ class GenerationConfig:
 
 
 def fresh_seed() -> int:
-    """A random seed in [0, 2**31) from the system's entropy (as `secrets.randbelow(2**31)`,
-    without importing `secrets`, whose hashing modules cost the command line 8 ms at start)."""
-    return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+    """A random seed in 0..MAX_RNG_SEED from the system's entropy (as `secrets.randbelow`, without
+    importing `secrets`, whose hashing modules cost the command line 8 ms at start)."""
+    return int.from_bytes(os.urandom(4), "little") & MAX_RNG_SEED  # 2**31 - 1: all ones
 
 
 def _is_int(value: object) -> bool:

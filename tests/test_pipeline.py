@@ -289,3 +289,11 @@ def test_stop_at_end_may_end_early_but_only_on_a_bar_line(generators, kind):
         assert melody.duration_ticks == melody.bar_lines()[-1]
         assert set(bar_lengths(melody)) <= {36}
     assert max(lengths) <= 12 and min(lengths) < 12  # the models learned tunes of a few bars
+
+
+def test_fresh_seeds_are_valid_generation_seeds_and_differ():
+    from musicgen.generation import MAX_RNG_SEED, GenerationConfig, fresh_seed
+
+    seeds = {fresh_seed() for _ in range(200)}
+    assert len(seeds) > 190 and all(0 <= s <= MAX_RNG_SEED for s in seeds)
+    GenerationConfig(rng_seed=max(seeds))  # accepted as a seed a user could type
