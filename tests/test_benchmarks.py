@@ -217,14 +217,17 @@ def check_real_files(lines: list[dict]) -> None:
 
 
 def check_cli_start(lines: list[dict]) -> None:
-    rows = {r["seed"]: r for r in lines}
-    assert set(rows) == {"kesh-jig.mid", "kesh-jig.abc"}
+    rows = {(r["seed"], r["reading"]): r for r in lines}
+    assert set(rows) == {("kesh-jig.mid", "any"), ("kesh-jig.abc", "first"), ("kesh-jig.abc", "again"),
+                         ("kesh-jig.musicxml", "first"), ("kesh-jig.musicxml", "again")}
     for row in rows.values():
         assert row["bench"] == "cli_generate_start" and row["runs"] == 1
         assert 0 < row["wall_s"] and 0 < row["cpu_s"] and row["target_s"] == 0.5
         assert row["imports"]["torch"] is False
-    assert rows["kesh-jig.mid"]["imports"]["music21"] is False  # the key estimate is keyfind's
-    assert rows["kesh-jig.abc"]["imports"]["music21"] is True  # music21 parses ABC
+    assert rows[("kesh-jig.mid", "any")]["imports"]["music21"] is False  # the key estimate is keyfind's
+    for seed in ("kesh-jig.abc", "kesh-jig.musicxml"):
+        assert rows[(seed, "first")]["imports"]["music21"] is True  # music21 parses the file
+        assert rows[(seed, "again")]["imports"]["music21"] is False  # its reading was kept
 
 
 BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {

@@ -221,7 +221,8 @@ def _read_seed(args: argparse.Namespace) -> Melody:
     from musicgen.tokens import PITCH_MAX, PITCH_MIN
 
     key = _key_option(args.key) if args.key else None
-    melody, report = read_melody_with_report(args.seed, tune=args.tune, track=args.track)
+    melody, report = read_melody_with_report(args.seed, tune=args.tune, track=args.track,
+                                             cache=True)
     if len(report.part_names) > 1:
         print(f"Using {report.source_part}", file=sys.stderr)
     for sentence in report.warnings:

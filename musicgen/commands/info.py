@@ -29,7 +29,7 @@ def describe(path: Path, tune: int | None, track: int | None) -> dict[str, Any]:
     from musicgen.io import list_tracks, read_melody_with_report, read_tunes
     from musicgen.io.tempo import tempo_text
 
-    melody, report = read_melody_with_report(path, tune=tune, track=track)
+    melody, report = read_melody_with_report(path, tune=tune, track=track, cache=True)
     summary: dict[str, Any] = {
         "file": str(path),
         "title": melody.title,
@@ -54,7 +54,7 @@ def describe(path: Path, tune: int | None, track: int | None) -> dict[str, Any]:
             for t in tracks
         ]
     else:
-        summary["tunes"] = [t.title for t in read_tunes(path)]
+        summary["tunes"] = [t.title for t in read_tunes(path, cache=True)]
     return summary
 
 

@@ -46,14 +46,33 @@ def read_melody(
 
 def read_melody_with_report(
     path: str | os.PathLike[str], tune: int | None = None, track: int | None = None, *,
-    expand_repeats: bool = True,
+    expand_repeats: bool = True, cache: bool = False,
 ) -> tuple[Melody, ReadReport]:
-    """Like `read_melody`, returning the report of what was changed to fit the melody model."""
+    """Like `read_melody`, returning the report of what was changed to fit the melody model.
+
+    ``cache`` (the command line's seeds): an ABC or MusicXML file read before, unchanged, comes
+    from `musicgen.io.seed_cache` without music21; a fresh reading is kept there.
+    """
     p = Path(path)
     _check_index(tune, "tune", p)
     _check_index(track, "track", p)
     data = read_input_bytes(p)
     fmt = sniff.detect_format(data, p)
+    if cache and fmt != sniff.MIDI:  # MIDI is read without music21: nothing to save
+        from musicgen.io import seed_cache
+
+        # the path is in the key: a reading names its file (titles, warnings)
+        key = seed_cache.cache_key(data, str(p), tune, track, expand_repeats)
+        kept = seed_cache.load(key)
+        if kept is None:
+            kept = _read_bytes(data, fmt, p, tune, track, expand_repeats)
+            seed_cache.store(key, *kept)
+        return kept
+    return _read_bytes(data, fmt, p, tune, track, expand_repeats)
+
+
+def _read_bytes(data: bytes, fmt: str, p: Path, tune: int | None, track: int | None,
+                expand_repeats: bool) -> tuple[Melody, ReadReport]:
     if fmt == sniff.ABC:
         return _read_abc(sniff.decode_text(data), str(p), tune, track, p.stem, expand_repeats)
     if tune not in (None, 1):
@@ -114,8 +133,9 @@ def read_abc_text(
     return _read_abc(text, source_name, tune, None, fallback_title)
 
 
-def read_tunes(path: str | os.PathLike[str]) -> list[TuneInfo]:
-    """The tunes a file holds: every tune of an ABC book (a text scan), or the one tune of others."""
+def read_tunes(path: str | os.PathLike[str], *, cache: bool = False) -> list[TuneInfo]:
+    """The tunes a file holds: every tune of an ABC book (a text scan), or the one tune of others
+    (``cache`` as `read_melody_with_report`'s)."""
     p = Path(path)
     data = read_input_bytes(p)
     fmt = sniff.detect_format(data, p)
@@ -123,7 +143,7 @@ def read_tunes(path: str | os.PathLike[str]) -> list[TuneInfo]:
         from musicgen.io.abc_reader import list_abc_tunes
 
         return list_abc_tunes(sniff.decode_text(data))
-    melody, _ = read_melody_with_report(p)
+    melody, _ = read_melody_with_report(p, cache=cache)
     return [TuneInfo(1, melody.title, None)]
 
 
