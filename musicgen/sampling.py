@@ -285,18 +285,22 @@ def _sample_loop(
         for row in rows:
             row.state = states.number(row.tracker)  # type: ignore[arg-type]
     mask_index = np.array([_mask_row(row, masks, states) for row in rows])
+    masked = np.empty_like(logits)  # (K, V): a step's logits plus its masks, drawn from in place
+    done_rows = 0
     for count in range(config.token_limit):
-        check_stop(should_stop, "generation")
+        if should_stop is not None:
+            check_stop(should_stop, "generation")
         table = masks.table
-        mask = table[mask_index[0]] if len(rows) == 1 else table[mask_index]  # (V,) broadcasts
-        chosen = choose_next(logits + mask, *settings, noise)  # (K,)
+        np.add(logits, table[mask_index[0]] if len(rows) == 1 else table[mask_index], out=masked)
+        chosen = choose_next(masked, *settings, noise)  # (K,)
         if closing_from is not None and any(r.bars >= closing_from for r in rows):
             bits = (log_softmax_at(logits, chosen) / -LN2).tolist()  # -log2 p, temperature 1
             for row, token_id, cost in zip(rows, chosen.tolist(), bits):
                 if not row.done and row.bars >= closing_from:
                     row.closing_bits += cost
                     row.closing_notes += kinds[token_id] == PITCH and row.last_kind != TIE
-        finished, done_rows = _take(rows, chosen, kinds, config, masks, states, mask_index)
+        finished = [row.done for row in rows] if done_rows else None  # rows done before this step
+        done_rows = _take(rows, chosen, kinds, config, masks, states, mask_index)
         if on_progress is not None and (count % _PROGRESS_EVERY == 0 or done_rows == len(rows)):
             report(on_progress, sum(r.progress(config) for r in rows) / len(rows), 1.0, "generating")
         if done_rows == len(rows):
@@ -337,14 +341,12 @@ def _loops(ids: Sequence[int], vocab: Vocabulary = VOCAB) -> bool:
 
 
 def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...], config: GenerationConfig,
-          masks: ConstraintMasks, states: _States | None,
-          mask_index: np.ndarray) -> tuple[list[bool] | None, int]:
+          masks: ConstraintMasks, states: _States | None, mask_index: np.ndarray) -> int:
     """Give each unfinished row its id, and set its mask row for the next step in ``mask_index``;
-    which rows were already done (None when none was), and how many are done now. One loop, its
-    work inlined: it runs for every row and step."""
-    done_before = [row.done for row in rows]
+    how many rows are done now. One loop, its work inlined: it runs for every row and step."""
     done_now = 0
-    bars_wanted, notes_wanted, limit = config.bars, config.max_notes, config.token_limit
+    limit, notes_wanted = config.token_limit, config.max_notes
+    bars_wanted = limit if config.bars is None else config.bars  # a row has fewer bars than ids
     size = masks.vocab.size
     following = states.next if states is not None else None
     for r, token_id in enumerate(chosen.tolist()):
@@ -353,19 +355,17 @@ def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...], config: 
             done_now += 1
             continue
         kind = kinds[token_id]
-        row.ids.append(token_id)
+        ids = row.ids
+        ids.append(token_id)
         if kind == BAR:
             row.bars += 1
         elif kind == PITCH and row.last_kind != TIE:
             row.notes += 1
         row.last_kind = kind
         done = row.done = (
-            (kind == EOS)
-            or (bars_wanted is not None and row.bars >= bars_wanted)
+            kind == EOS or row.bars >= bars_wanted or len(ids) >= limit
             or (notes_wanted is not None and row.notes >= notes_wanted and kind != PITCH)
-            or len(row.ids) >= limit
         )
-        done_now += done
         if following is not None:
             state = following.get(row.state * size + token_id)
             if state is None:
@@ -377,7 +377,8 @@ def _take(rows: list[_Row], chosen: np.ndarray, kinds: tuple[int, ...], config: 
             if row.tracker is not None:
                 row.tracker.advance(token_id)
             mask_index[r] = _mask_row(row, masks, None)
-    return (done_before if any(done_before) else None), done_now
+        done_now += done
+    return done_now
 
 
 class _CachedStepper:
