@@ -285,12 +285,15 @@ def _sample_loop(
         for row in rows:
             row.state = states.number(row.tracker)  # type: ignore[arg-type]
     mask_index = np.array([_mask_row(row, masks, states) for row in rows])
-    masked = np.empty_like(logits)  # (K, V): a step's logits plus its masks, drawn from in place
+    masked, made_for = None, None  # (K, V): a step's logits plus its masks, drawn from in place
     done_rows = 0
     for count in range(config.token_limit):
         if should_stop is not None:
             check_stop(should_stop, "generation")
         table = masks.table
+        if logits.dtype is not made_for:  # (K, V) every step; the type `logits + mask` has
+            masked = np.empty(logits.shape, np.result_type(logits, table))
+            made_for = logits.dtype
         np.add(logits, table[mask_index[0]] if len(rows) == 1 else table[mask_index], out=masked)
         chosen = choose_next(masked, *settings, noise)  # (K,)
         if closing_from is not None and any(r.bars >= closing_from for r in rows):

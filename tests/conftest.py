@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-if "MUSICGEN_CACHE_DIR" not in os.environ:  # caches of this run only (seeds read by earlier runs
-    # would skip the reader a test means to exercise), never the user's; subprocesses inherit it
-    _CACHE = tempfile.mkdtemp(prefix="musicgen-test-cache-")
-    os.environ["MUSICGEN_CACHE_DIR"] = _CACHE
-    atexit.register(shutil.rmtree, _CACHE, True)
+# Caches of this run only, never the user's nor an earlier run's (a seed reading kept by an earlier
+# run would skip the reader a test means to exercise); subprocesses inherit it.
+_CACHE = tempfile.mkdtemp(prefix="musicgen-test-cache-")
+os.environ["MUSICGEN_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 from tests.support import MODEL_KINDS, torch_threads, training_melodies
 

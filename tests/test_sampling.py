@@ -284,3 +284,30 @@ def test_torch_threads_are_restored(torch_models):
            on_progress=lambda *_: seen.append(torch.get_num_threads()))
     assert seen and set(seen) == {1}
     assert torch.get_num_threads() == before
+
+
+class Float64Steps:
+    """The real engine, its steps' logits handed on in float64 with two ids 1e-10 apart at the
+    top (equal in float32): what an engine computing in double precision would return."""
+
+    def __init__(self, model, low: int, high: int) -> None:
+        self.model, self.low, self.high = model, low, high
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def step(self, ids, state):
+        logits, state = self.model.step(ids, state)
+        out = np.zeros(logits.shape, np.float64)
+        out[:, self.low], out[:, self.high] = 5.0, 5.0 + 1e-10
+        return out, state
+
+
+def test_steps_are_drawn_from_in_the_logits_own_precision(models):
+    """A step's logits plus masks keep the logits' type (float64 here, though the seed's logits
+    were float32): greedy takes the id that is larger only in float64."""
+    low, high = VOCAB.pitch_id(60), VOCAB.pitch_id(62)
+    engine = Float64Steps(models["lstm"], low, high)
+    ids = sample(engine, sampling_config(max_bars=None, max_tokens=6, stop_at_end=False,
+                                         temperature=0), tracker=None)[0]
+    assert ids[1:] == [high] * 5  # the first id comes from the seed's own (float32) logits

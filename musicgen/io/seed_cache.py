@@ -98,17 +98,18 @@ def store(key: str, melody: Melody, report: ReadReport) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, text.encode())
-        _prune(path.parent)
+        _prune(path)
     except (OSError, WriteError):
         pass
 
 
-def _prune(folder: Path) -> None:
-    entries = [p for p in folder.glob("*.json") if p.is_file()]
-    if len(entries) <= MAX_ENTRIES:
+def _prune(kept: Path) -> None:
+    """At most `MAX_ENTRIES` beside ``kept`` (just written, never the one to go), oldest first."""
+    others = [p for p in kept.parent.glob("*.json") if p.is_file() and p != kept]
+    if len(others) < MAX_ENTRIES:
         return
-    entries.sort(key=lambda p: p.stat().st_mtime_ns)
-    for old in entries[:len(entries) - MAX_ENTRIES]:
+    others.sort(key=lambda p: p.stat().st_mtime_ns)
+    for old in others[:len(others) - MAX_ENTRIES + 1]:
         old.unlink(missing_ok=True)
 
 
@@ -127,10 +128,53 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    """JSON back into the classes of `_TYPES` (sequences as tuples, as the dataclasses hold them)."""
+    """JSON back into the classes of `_TYPES` (sequences as tuples, as the dataclasses hold them),
+    each field checked against its annotation (`_fits`): an entry edited into another shape is
+    refused (TypeError), not served."""
     if isinstance(value, list):
         return tuple(_decode(v) for v in value)
     if isinstance(value, dict):
         cls = _TYPES[value.pop("__type__")]
-        return cls(**{name: _decode(v) for name, v in value.items()})
+        fields = {name: _decode(v) for name, v in value.items()}
+        hints = _hints(cls)
+        for name, v in fields.items():
+            if name not in hints or not _fits(v, hints[name]):
+                raise TypeError(f"{cls.__name__}.{name} does not hold {v!r:.40}")
+        return cls(**fields)
     return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        import typing
+
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a decoded value is of the annotated type (int, float, str, bool, None, the classes
+    of `_TYPES`, unions of them, and tuples of them)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in typing.get_args(hint))
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        return len(args) == len(value) and all(_fits(v, a) for v, a in zip(value, args))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(hint, type) and isinstance(value, hint)

@@ -68,16 +68,38 @@ def test_another_tune_file_or_reading_is_another_entry(cache, parses, tmp_path):
     book = _music21_file("airdsAirs", "book1.abc")
     first = read_melody_with_report(book, tune=1, cache=True)[0]
     second = read_melody_with_report(book, tune=2, cache=True)[0]
-    written = read_melody_with_report(book, tune=1, expand_repeats=False, cache=True)[0]
     assert first != second and first.title != second.title
-    assert len(written.notes) <= len(first.notes)
+    played = read_melody_with_report(DATA / "kesh-jig.abc", cache=True)[0]
+    written = read_melody_with_report(DATA / "kesh-jig.abc", expand_repeats=False, cache=True)[0]
+    assert len(written.notes) < len(played.notes)  # the Kesh's repeats, written once
     copy = tmp_path / "kesh.abc"
     copy.write_bytes((DATA / "kesh-jig.abc").read_bytes())
     before = read_melody_with_report(copy, cache=True)[0]
     copy.write_text(copy.read_text().replace("T:", "T:Changed ", 1))
     after = read_melody_with_report(copy, cache=True)[0]
     assert after.title == "Changed " + before.title
-    assert len(parses) == 5 and len(list(cache.glob("*.json"))) == 5
+    assert len(parses) == 6 and len(list(cache.glob("*.json"))) == 6
+
+
+def test_a_changed_reader_is_read_afresh(cache, parses, monkeypatch):
+    """The key holds the reader's fingerprint (its code, music21's version): another reader
+    never gets this one's readings."""
+    read_melody_with_report(DATA / "kesh-jig.abc", cache=True)
+    monkeypatch.setattr(seed_cache, "_READER", ["another reader"])
+    read_melody_with_report(DATA / "kesh-jig.abc", cache=True)
+    assert len(parses) == 2 and len(list(cache.glob("*.json"))) == 2
+
+
+def test_a_file_that_cannot_be_read_keeps_nothing(cache, tmp_path):
+    from musicgen.errors import SeedError
+
+    bad = tmp_path / "bad.abc"
+    bad.write_text("X:1\nT:No body\nK:G\n")
+    with pytest.raises(SeedError):
+        read_melody_with_report(bad, cache=True)
+    assert not list(cache.glob("*.json"))
+    with pytest.raises(SeedError):  # and the same sentence again, from the reader
+        read_melody_with_report(bad, cache=True)
 
 
 def test_a_damaged_or_foreign_entry_is_read_afresh(cache, parses):
@@ -89,11 +111,14 @@ def test_a_damaged_or_foreign_entry_is_read_afresh(cache, parses):
                                              "report": good["report"]}),
                     json.dumps({"melody": {**good["melody"], "meter": "6/8"},
                                 "report": good["report"]}),  # a field of the wrong shape
-                    json.dumps({**good, "report": good["melody"]})):  # the wrong class
+                    json.dumps({**good, "report": good["melody"]}),  # the wrong class
+                    json.dumps({"melody": {**good["melody"], "notes": [
+                        {**good["melody"]["notes"][0], "pitch": "D"}, *good["melody"]["notes"][1:]]},
+                        "report": good["report"]})):  # a field edited into another type
         entry.write_text(damaged)
         assert read_melody_with_report(path, cache=True) == fresh
         assert json.loads(entry.read_text()) == good  # rewritten
-    assert len(parses) == 5
+    assert len(parses) == 6
 
 
 def test_the_cache_keeps_at_most_its_limit(cache, monkeypatch, tmp_path):
