@@ -158,7 +158,8 @@ def bench_fine_tune(args: argparse.Namespace, folder: Path, models: Path) -> dic
     base = args.base or args.kind
     plan = FineTunePlan(name=f"bench-{args.kind}", corpus=str(folder),
                         base=str(resolve_checkpoint(base)), minutes=args.minutes,
-                        epochs=args.epochs, lr=args.lr, patience=args.patience)
+                        epochs=args.epochs, lr=args.lr, patience=args.patience,
+                        **({"batch_size": args.batch_size} if args.batch_size else {}))
     os.environ["MUSICGEN_DATA_DIR"] = str(models / "data")  # the models folder: in tmp
     models_dir().mkdir(parents=True, exist_ok=True)
     report, read_stall, _ = run_in_worker(read_tunes, [str(folder)])  # the dialog's report
@@ -171,6 +172,7 @@ def bench_fine_tune(args: argparse.Namespace, folder: Path, models: Path) -> dic
     return {"bench": "fine_tune", "book": args.book, "kind": args.kind, "base": plan.base,
             "minutes": args.minutes,
             "epochs_asked": args.epochs, "lr": plan.train_config(args.kind).peak_lr,
+            "batch_size": plan.batch_size,
             "tunes_found": s["corpus"]["found"], "tunes_kept": s["corpus"]["kept"],
             "held_out_tunes": s["held_out"]["tunes"], "held_out_notes": s["held_out"]["notes"],
             "bits_per_note_before": round(before, 4), "bits_per_note_after": round(after, 4),
@@ -251,6 +253,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--epochs", type=int, help="passes instead of a time budget")
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--batch-size", type=int, help="the most tunes a batch (default: the plan's)")
     parser.add_argument("--patience", type=int, default=0,
                         help="0 (default): use the whole budget; the best pass is kept anyway")
     parser.add_argument("--lr-sweep", type=lambda t: [float(x) for x in t.split(",")])
