@@ -12,8 +12,9 @@ the user cache folder (``seeds/``, `musicgen.userdirs.cache_dir`), keyed by
 - the reader itself: the text of every module of `musicgen.io` and of `musicgen/melody.py`, and
   music21's version file, so a changed reader or music21 never serves an old reading.
 
-Only readings that succeeded are kept; an entry that cannot be read back is read afresh. An entry
-decodes only into the melody and report classes (`_TYPES`): no code runs from the cache.
+Only readings that succeeded are kept; an entry that cannot be read back is read afresh. The
+melody is kept as the app's session keeps it (`musicgen.melody.melody_to_dict`, every field,
+checked on reading back), the report as its plain fields: no code runs from the cache.
 At most `MAX_ENTRIES` are kept, the least recently written going first.
 """
 
@@ -21,18 +22,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from musicgen.io.types import ReadReport
-from musicgen.melody import Key, Melody, Meter, Note, PartForm, TuneForm
+from musicgen.melody import Melody, melody_from_dict, melody_to_dict
 
 __all__ = ["MAX_ENTRIES", "cache_key", "load", "store", "entry_path"]
 
 MAX_ENTRIES = 256
-_FORMAT = 1  # bump when the entry layout changes
-_TYPES = {cls.__name__: cls for cls in (Melody, Note, Meter, Key, TuneForm, PartForm, ReadReport)}
+_FORMAT = 2  # bump when the entry layout changes
 _READER: list[str] = []  # the reader's fingerprint, computed once per process
 
 
@@ -73,15 +72,11 @@ def entry_path(key: str) -> Path:
 
 def load(key: str) -> tuple[Melody, ReadReport] | None:
     """The reading kept under ``key``, or None (absent, damaged or of another layout)."""
-    path = entry_path(key)
     try:
-        entry = json.loads(path.read_bytes())
-        melody, report = _decode(entry["melody"]), _decode(entry["report"])
+        entry = json.loads(entry_path(key).read_bytes())
+        return melody_from_dict(entry["melody"]), _report_from_dict(entry["report"])
     except Exception:  # noqa: BLE001  (damaged in any way: the file is simply read again)
         return None
-    if not (isinstance(melody, Melody) and isinstance(report, ReadReport)):
-        return None
-    return melody, report
 
 
 def store(key: str, melody: Melody, report: ReadReport) -> None:
@@ -91,8 +86,8 @@ def store(key: str, melody: Melody, report: ReadReport) -> None:
 
     path = entry_path(key)
     try:
-        entry = {"melody": _encode(melody), "report": _encode(report)}
-        text = json.dumps(entry, separators=(",", ":"), allow_nan=False)
+        text = json.dumps({"melody": melody_to_dict(melody), "report": dataclasses.asdict(report)},
+                          separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):  # something JSON cannot hold exactly: read afresh next time
         return
     try:
@@ -113,68 +108,22 @@ def _prune(kept: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        name = type(value).__name__
-        if _TYPES.get(name) is not type(value):
-            raise TypeError(f"{name} is not kept in the seed cache")
-        return {"__type__": name, **{f.name: _encode(getattr(value, f.name))
-                                     for f in dataclasses.fields(value)}}
-    if isinstance(value, (tuple, list)):
-        return [_encode(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"{type(value).__name__} is not kept in the seed cache")
-
-
-def _decode(value: Any) -> Any:
-    """JSON back into the classes of `_TYPES` (sequences as tuples, as the dataclasses hold them),
-    each field checked against its annotation (`_fits`): an entry edited into another shape is
-    refused (TypeError), not served."""
-    if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
-    if isinstance(value, dict):
-        cls = _TYPES[value.pop("__type__")]
-        fields = {name: _decode(v) for name, v in value.items()}
-        hints = _hints(cls)
-        for name, v in fields.items():
-            if name not in hints or not _fits(v, hints[name]):
-                raise TypeError(f"{cls.__name__}.{name} does not hold {v!r:.40}")
-        return cls(**fields)
-    return value
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        import typing
-
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _fits(value: Any, hint: Any) -> bool:
-    """Whether a decoded value is of the annotated type (int, float, str, bool, None, the classes
-    of `_TYPES`, unions of them, and tuples of them)."""
-    import types
-    import typing
-
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, arm) for arm in typing.get_args(hint))
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_fits(v, args[0]) for v in value)
-        return len(args) == len(value) and all(_fits(v, a) for v, a in zip(value, args))
-    if hint is type(None):
-        return value is None
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(hint, type) and isinstance(value, hint)
+def _report_from_dict(data: dict[str, Any]) -> ReadReport:
+    """The report `dataclasses.asdict` wrote; each field of its default's type (a float field takes
+    an int, a tuple field a list of text), or TypeError: an entry edited into another shape is
+    refused, not served."""
+    fields = {}
+    for f in dataclasses.fields(ReadReport):
+        value, default = data[f.name], f.default
+        if isinstance(default, tuple):
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise TypeError(f"ReadReport.{f.name}")
+            value = tuple(value)
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"ReadReport.{f.name}")
+            value = float(value)
+        elif type(value) is not type(default):  # noqa: E721  (bool is not an int here)
+            raise TypeError(f"ReadReport.{f.name}")
+        fields[f.name] = value
+    return ReadReport(**fields)

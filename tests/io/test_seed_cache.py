@@ -113,12 +113,13 @@ def test_a_damaged_or_foreign_entry_is_read_afresh(cache, parses):
                                 "report": good["report"]}),  # a field of the wrong shape
                     json.dumps({**good, "report": good["melody"]}),  # the wrong class
                     json.dumps({"melody": {**good["melody"], "notes": [
-                        {**good["melody"]["notes"][0], "pitch": "D"}, *good["melody"]["notes"][1:]]},
-                        "report": good["report"]})):  # a field edited into another type
+                        ["D", *good["melody"]["notes"][0][1:]], *good["melody"]["notes"][1:]]},
+                        "report": good["report"]}),  # a pitch edited into a letter
+                    json.dumps({**good, "report": {**good["report"], "warnings": "none"}})):
         entry.write_text(damaged)
         assert read_melody_with_report(path, cache=True) == fresh
         assert json.loads(entry.read_text()) == good  # rewritten
-    assert len(parses) == 6
+    assert len(parses) == 7
 
 
 def test_the_cache_keeps_at_most_its_limit(cache, monkeypatch, tmp_path):
