@@ -7,21 +7,28 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYS_PACKAGES := libpulse0 libpulse-mainloop-glib0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-randr0 libxcb-xkb1 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi abcm2ps pulseaudio pulseaudio-utils fluidsynth timgm6mb-soundfont
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth abcmidi abcm2ps pulseaudio pulseaudio-utils fluidsynth timgm6mb-soundfont \
+	gcc libc6-dev
 SYS_STAMP := $(VENV)/.system-packages
+# The engines' compiled step (musicgen/engine/native.c): built here for this CPU, rebuilt when its
+# source changes; without a compiler the build says so and the engines step with NumPy.
+NATIVE := musicgen/engine/_native.so
 
 .PHONY: app test test-fast sysdeps venv bench screenshots clean fuzz
 
-app: $(STAMP)
+app: $(STAMP) $(NATIVE)
 	$(BIN)/musicgen-gui
 
-test: $(STAMP) $(SYS_STAMP)
+test: $(STAMP) $(SYS_STAMP) $(NATIVE)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NATIVE)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow"
 
-venv: $(STAMP)
+venv: $(STAMP) $(NATIVE)
+
+$(NATIVE): musicgen/engine/native.c musicgen/engine/native.py | $(STAMP)
+	$(BIN)/python -m musicgen.engine.build --optional
 
 # System packages: only the missing ones, only when we are root (or have sudo).
 $(SYS_STAMP): Makefile
@@ -52,11 +59,11 @@ FUZZ_INPUTS ?= 10000
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.run --inputs $(FUZZ_INPUTS)
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(NATIVE)
 
 # Screenshots of the real window into docs/ (empty state, a generated tune, the export dialog), at
 # the size of a small laptop screen, under a virtual X server. Uses the shipped checkpoints.

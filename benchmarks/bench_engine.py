@@ -8,6 +8,10 @@ and load, each in a fresh process), install size, and two weight layouts (`weigh
 
     taskset -c 1 .venv/bin/python benchmarks/bench_engine.py [--repeats 7] [--steps 300] [--smoke]
 
+"numpy" is the engine as `musicgen generate` and the app use it: one compiled call a step where
+`make` built it (musicgen/engine/native.c), and "numpy_only" the same engine with NumPy calls
+alone (no compiler, or MUSICGEN_NATIVE=0).
+
 ONNX Runtime is measured when it is installed (`pip install onnxruntime onnx`); it is not a
 dependency of musicgen. Its graphs are exported here from the torch models (one step with the
 LSTM state or the key/value cache as inputs and outputs; the cache grows by concatenation).
@@ -123,7 +127,12 @@ def max_difference(engine: Any, reference: Any, ids: list[int]) -> float:
 
 
 def engines_for(model: Any, folder: Path) -> dict[str, Any]:
+    """"numpy" is the engine as generation uses it: its step compiled where `make` built
+    musicgen/engine/_native.so; "numpy_only" the same engine stepping with NumPy calls alone
+    (where the compiled step is missing or off)."""
     found = {"numpy": engine_from_model(model), "torch": TorchEngine(model)}
+    if found["numpy"].compiled:
+        found["numpy_only"] = engine_from_model(model, compiled=False)
     if have_onnxruntime():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's notes on axis names
@@ -212,7 +221,8 @@ def sampler_overhead(kind: str, engines: dict[str, Any], args: argparse.Namespac
             return cpu_ms_per_call(lambda: generate(
                 engine, seed, config, tracker=GrammarTracker.from_melody(VOCAB, melody),
                 rng=rng()), 1, args.repeats) / args.steps
-        per_step = {name: sample(engines[name]) for name in ("numpy", "torch")}
+        per_step = {name: sample(engines[name]) for name in ("numpy", "numpy_only", "torch")
+                    if name in engines}
         if before is not None:
             per_step["before"] = sample(engines["torch"].model, before.generate_ids,
                                         lambda: torch.Generator().manual_seed(0))
@@ -250,6 +260,8 @@ def _sampler_before() -> Any:
 # ------------------------------------------------------------------------------ start-up, size
 _STARTUP = {
     "numpy": ("from musicgen.engine import load_engine; load_engine(PATH)", ""),
+    "numpy_only": ("import os; os.environ['MUSICGEN_NATIVE'] = '0'; "
+                   "from musicgen.engine import load_engine; load_engine(PATH)", ""),
     "onnxruntime": ("import numpy, onnxruntime as ort; ort.InferenceSession(ONNX, "
                     "providers=['CPUExecutionProvider'])", "onnxruntime"),
     "torch": ("from musicgen.checkpoint import load_checkpoint; load_checkpoint(PATH)", ""),
@@ -291,6 +303,10 @@ def install_size() -> None:
         return total
     mb = {name: round(size(name, {"numpy"} if name != "numpy" else set()) / 2**20, 1)
           for name in ("numpy", "onnxruntime", "onnx", "torch", "threadpoolctl")}
+    from musicgen.engine import native
+
+    mb["compiled_step"] = (round(native.LIBRARY.stat().st_size / 2**20, 2)
+                           if native.LIBRARY.exists() else 0.0)
     emit(bench="install_size", megabytes_beyond_numpy=mb)
 
 
@@ -339,7 +355,10 @@ def main() -> None:
     if args.smoke:
         args.repeats, args.steps, EXTRA["smoke"] = 1, 5, True
     torch.set_num_threads(1)
+    from musicgen.engine import native
+
     emit(bench="machine", cpu_count=os.cpu_count(), numpy=np.__version__, torch=torch.__version__,
+         compiled_step=native.status(),
          onnxruntime=metadata.version("onnxruntime") if have_onnxruntime() else None,
          load_average=[round(x, 2) for x in os.getloadavg()])
     if not args.smoke:  # the shipped models' step in plain C, here (tiny smoke models have none)

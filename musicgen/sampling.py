@@ -30,7 +30,7 @@ import numpy as np
 
 from musicgen.cadence import CadenceTracker
 from musicgen.engine import as_engine
-from musicgen.engine.choose import GumbelNoise, choose_next, filter_logits, numpy_rng
+from musicgen.engine.choose import Uniforms, choose_next, filter_logits, numpy_rng
 from musicgen.engine.ops import log_softmax_at
 from musicgen.errors import GenerationError
 from musicgen.generation import GenerationConfig
@@ -249,7 +249,7 @@ def generate_ids(
         generators: Any = [numpy_rng(r) for r in rng]
     else:
         generators = numpy_rng(rng)
-    noise = None if config.temperature == 0 else GumbelNoise(generators, count, engine.vocab_size)
+    noise = None if config.temperature == 0 else Uniforms(generators, count)
     with engine.running(threads):
         stepper = _CachedStepper if use_cache else _RecomputeStepper
         step = stepper(engine, list(seed_ids), count)
@@ -266,7 +266,7 @@ def _sample_loop(
     config: GenerationConfig,
     rows: list[_Row],
     masks: ConstraintMasks,
-    noise: GumbelNoise | None,
+    noise: Uniforms | None,
     vocab: Vocabulary,
     progress: tuple[ProgressFn | None, StopFn | None],
     closing_from: int | None = None,

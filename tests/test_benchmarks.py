@@ -165,6 +165,9 @@ def check_engine(lines: list[dict]) -> None:
     assert [(r["kind"], r["batch"]) for r in steps] == [
         ("lstm", 1), ("lstm", 8), ("transformer", 1), ("transformer", 8)]
     assert all(positive(r["numpy_ms"]) and positive(r["torch_ms"]) for r in steps)
+    # `make` builds the compiled step: the engine's row is it, the NumPy-only step beside it
+    assert lines[0]["compiled_step"].startswith("compiled step")
+    assert all(positive(r["numpy_only_ms"]) for r in steps)
     assert all(d < 1e-4 for r in lines if r["bench"] == "engine_equality"
                for d in r["max_probability_difference"].values())
     samplers = [r for r in lines if r["bench"] == "sampler"]

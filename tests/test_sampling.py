@@ -10,7 +10,7 @@ import torch
 
 from musicgen.checkpoint import load_checkpoint
 from musicgen.engine import engine_from_model
-from musicgen.engine.choose import GumbelNoise
+from musicgen.engine.choose import Uniforms
 from musicgen.errors import Cancelled, GenerationError
 from musicgen.melody import Key, Melody, Meter
 from musicgen.generation import GenerationConfig
@@ -81,7 +81,7 @@ def test_draws_follow_the_tempered_softmax_and_never_a_masked_id(temperature):
     probs = np.array([0.5, 0.3, 0.15, 0.05, 0.0])
     with np.errstate(divide="ignore"):
         logits = np.log(probs).astype(np.float32)  # the last id is -inf: forbidden
-    noise = GumbelNoise(np.random.default_rng(3), 40000, 5)
+    noise = Uniforms(np.random.default_rng(3), 40000)
     drawn = choose_next(np.tile(logits, (40000, 1)), temperature, 0, 1.0, noise)
     counts = np.bincount(drawn, minlength=5) / drawn.size
     expected = probs ** (1 / temperature)

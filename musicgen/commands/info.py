@@ -64,7 +64,9 @@ def _show_checkpoint(args: argparse.Namespace) -> bool:
 
     if not looks_like_checkpoint(args.seed):
         return False
-    summary = describe_checkpoint(args.seed)
+    from musicgen.engine.native import status
+
+    summary = {**describe_checkpoint(args.seed), "generation_step": status()}
     print(json.dumps(summary, ensure_ascii=False) if args.json else
           "\n".join(checkpoint_lines(summary)))
     return True
@@ -152,6 +154,8 @@ def checkpoint_lines(summary: dict[str, Any]) -> list[str]:
         reference = figures["copy_reference"]
         lines.append(f"Copies 4+ bars of its tunes: {figures['copy_share']:.0%} of samples"
                      + (f" (reference {reference:.0%})" if reference is not None else ""))
+    if summary.get("generation_step"):  # which step generation runs here (engine/native.py)
+        lines.append(f"Generates with: {summary['generation_step']}")
     return lines
 
 

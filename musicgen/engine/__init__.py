@@ -12,6 +12,9 @@ API map:
   NumPy engine cannot run (`EngineUnsupported`) is run by torch instead, with a warning: slower
   to start, never a wrong answer. A damaged checkpoint raises `CheckpointError` as ever.
 - ``engine_from_arrays(kind, config, arrays)``: the same from arrays in memory.
+- Each NumPy engine's ``step`` is one call to the compiled step where it is built
+  (``native.c``, `musicgen.engine.native`; ``make venv`` builds it), NumPy calls otherwise;
+  ``compiled=False`` asks for NumPy only; ``engine.compiled`` says which it uses.
 - ``as_engine(model)``: an engine as it is; a torch model wrapped in `TorchEngine`.
 - ``Engine`` (``base.py``): the interface (``new_state``, ``run``, ``step``, ``forward``,
   ``select``, ``running``); ``LSTMEngine`` (``lstm.py``), ``TransformerEngine``
@@ -36,19 +39,21 @@ __all__ = ["Engine", "EngineUnsupported", "LSTMEngine", "TransformerEngine", "lo
 ENGINES: dict[str, Any] = {"lstm": LSTMEngine, "transformer": TransformerEngine}
 
 
-def engine_from_arrays(kind: str, config: dict, arrays: dict[str, np.ndarray]) -> Engine:
+def engine_from_arrays(kind: str, config: dict, arrays: dict[str, np.ndarray], *,
+                       compiled: bool = True) -> Engine:
     """The NumPy engine for a model of ``kind`` and ``config`` (a checkpoint's JSON config) with
-    these tensors; `EngineUnsupported` when it does not implement them."""
+    these tensors; `EngineUnsupported` when it does not implement them. ``compiled``: step with
+    the compiled step where it is built (`musicgen.engine.native`); False: NumPy only."""
     engine_class = ENGINES.get(kind)
     if engine_class is None:
         raise EngineUnsupported(f"a model of kind {kind!r}")
     engine_class.check(config, arrays)
-    return engine_class(config, arrays)
+    return engine_class(config, arrays, compiled=compiled)
 
 
 def load_engine(
     path: str | os.PathLike[str], *, expected_tokens: list[str] | None = None,
-    fallback: bool = True,
+    fallback: bool = True, compiled: bool = True,
 ) -> tuple[Engine, dict]:
     """The engine of the checkpoint at ``path`` and its JSON document (see the module docstring)."""
     from musicgen.checkpoint import checkpoint_paths, read_checkpoint_arrays
@@ -64,7 +69,7 @@ def load_engine(
         raise CheckpointError(f"{json_path} describes an impossible model ({exc}): the file was "
                               "edited or damaged; restore it or retrain") from exc
     try:
-        return engine_from_arrays(kind, config, arrays), document
+        return engine_from_arrays(kind, config, arrays, compiled=compiled), document
     except EngineUnsupported as exc:
         if not fallback:
             raise
@@ -82,12 +87,12 @@ def _torch_engine(path: str | os.PathLike[str], expected_tokens: list[str] | Non
     return TorchEngine(model)
 
 
-def engine_from_model(model: Any) -> Engine:
+def engine_from_model(model: Any, *, compiled: bool = True) -> Engine:
     """The NumPy engine of a torch model's current weights (tests, benchmarks, fresh models)."""
     from musicgen.models import config_to_dict
 
     arrays = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
-    return engine_from_arrays(model.kind, config_to_dict(model.config), arrays)
+    return engine_from_arrays(model.kind, config_to_dict(model.config), arrays, compiled=compiled)
 
 
 def as_engine(model: Any) -> Engine:

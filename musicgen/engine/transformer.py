@@ -14,6 +14,10 @@
   the softmax's numerators and denominator together; positions are absolute, and when it is
   full the model *slides* as torch's does: the last ``max_len // 2`` tokens are re-encoded from
   position 0, so logits after a slide equal torch's.
+
+Where the compiled step is built (`musicgen.engine.native`), ``step`` is one call to it, on the
+same folded matrices laid out as panels (a second block, 7 MB for the shipped model) and on the
+same cache arrays; ``run`` (a seed) and the slide's re-encoding stay NumPy.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from musicgen.engine import native
 from musicgen.engine.base import EngineUnsupported, NumpyEngine, count_parameters, require
 from musicgen.engine.ops import (GELU_SCALE, eps_column, fold_layer_norm, gelu_, normalize, pack,
                                  with_bias_row)
@@ -168,7 +173,8 @@ class TransformerEngine(NumpyEngine):
 
     kind = "transformer"
 
-    def __init__(self, config: dict, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, config: dict, arrays: dict[str, np.ndarray], *,
+                 compiled: bool = True) -> None:
         self.vocab_size, width = int(config["vocab_size"]), int(config["d_model"])
         self.heads, self.max_context = int(config["n_heads"]), int(config["max_len"])
         self.head_dim, self.width = width // self.heads, width
@@ -188,6 +194,36 @@ class TransformerEngine(NumpyEngine):
         self._mean = np.full(width, 1.0 / width, np.float32)  # x @ mean: each row's mean
         self._pack()
         self.parameters = count_parameters(arrays)
+        self._lib = native.library() if compiled else None
+        if self._lib is not None:
+            self._compile()
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``step`` runs the compiled step (`musicgen.engine.native`)."""
+        return self._lib is not None
+
+    def _compile(self) -> None:
+        """The compiled step's matrices as panels, its int64 descriptor and float constants."""
+        from musicgen.engine.ops import _GELU_C, _GELU_EXP
+
+        matrices = [getattr(layer, m) for layer in self._layers for m in _Layer.MATRICES]
+        self._panels = pack([native.panels(m) for m in matrices] + [native.panels(self._head)])
+        fields = [self.vocab_size, self.width, self.heads, self.ff, len(self._layers),
+                  self.max_context, native.pointer(self._tok), native.pointer(self._pos),
+                  native.pointer(self._bar) if self._bar is not None else 0,
+                  native.pointer(self._panels[-1])]
+        fields += [native.pointer(p) for p in self._panels[:-1]]
+        if self._bar is not None:
+            self._next_bucket = np.ascontiguousarray(self._next_bucket, np.int64)
+            fields += [len(self._bar), native.pointer(self._next_bucket)]
+        else:
+            fields += [0, 0]
+        self._descriptor = np.array(fields, np.int64)
+        self._constants = np.array([eps_column(self.width), _GELU_EXP, *_GELU_C], np.float32)
+        self._descriptor_at = native.pointer(self._descriptor)
+        self._constants_at = native.pointer(self._constants)
+        self._padded_vocab = native.padded(self.vocab_size)
 
     def _pack(self) -> None:
         """Every matrix a step reads, in one huge-page block (`ops.pack`), in the order read."""
@@ -250,7 +286,43 @@ class TransformerEngine(NumpyEngine):
         """One token per stream, ids (B,): logits (B, V) and the grown cache (updated in place)."""
         if state.length >= self.max_context:
             state = self._slide(state)
+        if self._lib is not None:
+            return self._compiled_step(ids, state), state
         return self._extend(ids.reshape(-1, 1), state)[:, 0], state
+
+    def _compiled_step(self, ids: np.ndarray, state: KVState) -> np.ndarray:
+        batch, start = len(ids), state.length
+        kept = state.work.get(("compiled", batch))
+        if kept is None or any(a is not b for a, b in zip(kept[4], (state.keys, state.values,
+                                                                   state.tokens))):
+            kept = state.work[("compiled", batch)] = self._compiled_buffers(state, batch)
+        feed, pointers, logits, bucket, _ = kept
+        if state.bucket is not bucket:  # the NumPy step or a caller replaced it: take it in
+            bucket[:] = state.bucket
+            state.bucket = bucket
+        feed[:] = ids  # into a buffer whose address is known (see `native.pointer`)
+        if self._lib.mg_transformer_step(self._descriptor_at, self._constants_at, batch, start,
+                                         self.max_context, *pointers):
+            raise IndexError(f"an id outside the vocabulary of {self.vocab_size}: {feed.tolist()}")
+        state.length = start + 1
+        return logits[:, :self.vocab_size].copy()  # the buffer is the next step's
+
+    def _compiled_buffers(self, state: KVState, batch: int) -> tuple:
+        if state.keys.shape[1] != batch or state.keys.shape[3] != self.max_context:
+            raise ValueError(f"{batch} ids for a state of {state.keys.shape[1]} streams")
+        work = np.empty(self._lib.mg_transformer_work(batch, self.width, self.ff, self.heads,
+                                                      self.vocab_size, self.max_context),
+                        np.float32)
+        feed = np.zeros(batch, np.int64)
+        bucket = np.array(state.bucket, np.int64)  # a copy the step updates in place
+        state.bucket = bucket
+        if not all(a.flags.c_contiguous for a in (state.keys, state.values, state.tokens)):
+            raise ValueError("the compiled step needs a state of C-contiguous arrays")
+        logits = np.empty((batch, self._padded_vocab), np.float32)
+        pointers = tuple(native.pointer(a) for a in (feed, bucket, state.tokens, state.keys,
+                                                    state.values, work, logits))
+        # every array kept (the C step writes to them all), and the state's checked each step
+        return feed, pointers, logits, bucket, (state.keys, state.values, state.tokens, work)
 
     def _work(self, batch: int, count: int, state: KVState) -> _Work:
         """Buffers for this shape: a step's are kept in its state (one per caller, so two threads
