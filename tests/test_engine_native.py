@@ -249,3 +249,65 @@ def test_the_portable_c_without_avx2_matches_torch_too(tiny_checkpoints, tunes, 
     state = engine.select(state, np.zeros(3, dtype=np.int64))
     logits, _ = engine.step(np.array(ids[10:13]), state)
     assert np.abs(probabilities(logits[0]) - expected[10]).max() < TOLERANCE
+
+
+# ------------------------------------------------------------------ found by a second read
+
+
+def test_loading_the_library_leaves_subnormal_numbers_alone():
+    """Linked with -ffast-math, gcc's crtfastmath.o turned on flush-to-zero for the whole process
+    the moment the library loaded (torch's and NumPy's subnormals became 0): it is linked apart."""
+    program = ("import numpy as np, torch; from musicgen.engine import native; "
+               "assert native.library() is not None; "
+               "print(float(np.float32(1e-40) * np.float32(1.0)), "
+               "float(torch.tensor(1e-40) * 1.0), float(np.float64(1e-310) * 1.0))")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert all(float(x) > 0 for x in done.stdout.split()), done.stdout
+
+
+def test_draws_switching_between_numpy_and_compiled_use_the_same_numbers():
+    """A step drawn by NumPy (float64 logits) then one drawn compiled (float32), across a
+    block's refill: the same ids as drawing every step with NumPy from the same numbers."""
+    from musicgen.engine.choose import NOISE_BLOCK, Uniforms, draw
+
+    rng = np.random.default_rng(5)
+    steps = [rng.standard_normal((3, 37)).astype(np.float32) for _ in range(2 * NOISE_BLOCK + 3)]
+    mixed, reference = Uniforms(np.random.default_rng(9), 3), Uniforms(np.random.default_rng(9), 3)
+    for n, z in enumerate(steps):
+        chosen = mixed.draw(z.astype(np.float64) if n % 3 == 0 else z, 1.0)
+        expected = draw(z.astype(np.float64), 1.0, reference.take())  # NumPy's draw
+        np.testing.assert_array_equal(chosen, expected)
+
+
+def test_float32_numbers_and_a_tiny_temperature_are_drawn_right():
+    from musicgen.engine.choose import draw
+
+    z = np.array([[0.0, 3.0, -np.inf, 2.9, 1.0]], np.float32)
+    u64 = np.array([0.6])
+    assert draw(z, 1.0, u64.astype(np.float32)).tolist() == draw(z, 1.0, u64).tolist()
+    for u in (0.0, 0.5, 0.999999):  # 1 / 1e-40 overflows float32: still the top id, not uniform
+        assert draw(z, 1e40, np.array([u])).tolist() == [1]
+
+
+def test_a_state_stepped_by_an_engine_of_other_sizes_gets_its_own_buffers(one_torch_thread):
+    """Two engines stepping one state (a shared seed): each step uses buffers sized for the engine
+    taking it (a buffer made for d_ff 32 once served an engine of d_ff 128: out of bounds)."""
+    from musicgen.models import build_model, model_config
+
+    models = []
+    for ff in (32, 128):
+        torch.manual_seed(ff)
+        config = model_config("transformer", VOCAB.size, "tiny", d_ff=ff)
+        models.append(build_model("transformer", config, token_ticks=VOCAB.token_ticks()).eval())
+    small, large = (engine_from_model(m) for m in models)
+    ids = [VOCAB.bar_id, VOCAB.pitch_id(62), VOCAB.pitch_id(64), VOCAB.pitch_id(66)]
+    _, state = small.run(ids[:2], small.new_state(1))
+    small.step(np.array([ids[2]]), state)
+    logits, state = large.step(np.array([ids[3]]), state)
+    # the large engine's step reads the small one's cache: compare with NumPy doing the same
+    numpy_large = engine_from_model(models[1], compiled=False)
+    _, twin = small.run(ids[:2], small.new_state(1))
+    small.step(np.array([ids[2]]), twin)
+    expected, _ = numpy_large.step(np.array([ids[3]]), twin)
+    assert np.abs(probabilities(logits) - probabilities(expected)).max() < TOLERANCE

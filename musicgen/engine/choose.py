@@ -25,6 +25,9 @@ from musicgen.engine import native
 __all__ = ["Uniforms", "draw", "filter_logits", "choose_next", "numpy_rng", "NOISE_BLOCK"]
 
 NOISE_BLOCK = 64  # steps of uniform numbers drawn per call to the generator
+# the compiled draw takes 1 / temperature as a float32: a temperature below ~3e-39 would make it
+# inf (and every allowed id equally likely); this is as near greedy as float32 gets
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class Uniforms:
@@ -53,6 +56,7 @@ class Uniforms:
     def _refill(self) -> None:
         parts = [rng.random(self._shape) for rng in self._rngs]
         self._block = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        self._block_at = self._block.__array_interface__["data"][0]  # C-contiguous float64
         self._next = 0
 
     def take(self) -> np.ndarray:
@@ -71,15 +75,14 @@ class Uniforms:
             return draw(logits, inverse_temperature, self.take())
         if self._next == NOISE_BLOCK:
             self._refill()
-            self._block_at = native.pointer(self._block)  # type: ignore[arg-type]
         if self._ids is None:
             self._ids = np.empty(self.rows, np.int64)
             self._ids_at = native.pointer(self._ids)
         if self._seen is None or self._seen[0] is not logits:  # the sampler keeps one buffer
             self._seen = (logits, logits.__array_interface__["data"][0])
+        numbers = self._block_at + 8 * self.rows * self._next  # this step's row of the block
         lib.mg_draw(self._seen[1], self.rows, logits.shape[1], logits.strides[0] // 4,
-                    inverse_temperature, self._block_at + 8 * self.rows * self._next,
-                    self._ids_at)
+                    min(inverse_temperature, _FLOAT32_MAX), numbers, self._ids_at)
         self._next += 1
         return self._ids.copy()
 
@@ -90,10 +93,11 @@ def draw(logits: np.ndarray, inverse_temperature: float, uniforms: np.ndarray) -
     rows, vocab = logits.shape
     lib = native.library()
     if (lib is not None and logits.dtype == np.float32 and logits.strides[1] == 4
-            and uniforms.flags.c_contiguous and len(uniforms) == rows):
+            and uniforms.dtype == np.float64 and uniforms.flags.c_contiguous
+            and uniforms.shape == (rows,)):
         ids = np.empty(rows, np.int64)
         lib.mg_draw(logits.__array_interface__["data"][0], rows, vocab, logits.strides[0] // 4,
-                    inverse_temperature, uniforms.__array_interface__["data"][0],
+                    min(inverse_temperature, _FLOAT32_MAX), uniforms.__array_interface__["data"][0],
                     ids.__array_interface__["data"][0])
         return ids
     z = logits.astype(np.float64)

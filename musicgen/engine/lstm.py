@@ -156,7 +156,8 @@ class LSTMEngine(NumpyEngine):
     def _compiled_step(self, ids: np.ndarray, state: LSTMState) -> np.ndarray:
         batch = len(ids)
         kept = state.work.get(("compiled", batch))
-        if kept is None or kept[3][0] is not state.h or kept[3][1] is not state.c:
+        if (kept is None or kept[3][0] is not state.h or kept[3][1] is not state.c
+                or kept[3][3] is not self):  # buffers sized for another engine: not these
             kept = state.work[("compiled", batch)] = self._compiled_buffers(state, batch)
         feed, pointers, logits, _ = kept
         feed[:] = ids  # the ids into a buffer whose address is known (see `native.pointer`)
@@ -174,7 +175,7 @@ class LSTMEngine(NumpyEngine):
         logits = np.empty((batch, self._padded_vocab), np.float32)
         pointers = tuple(native.pointer(a) for a in (feed, state.h, state.c, work, logits))
         # every array kept (the C step writes to them all), and the state's checked each step
-        return feed, pointers, logits, (state.h, state.c, work)
+        return feed, pointers, logits, (state.h, state.c, work, self)
 
     def run(self, ids: Sequence[int], state: LSTMState) -> tuple[np.ndarray, LSTMState]:
         """Consume a chunk of ids (one stream) after ``state``: logits (T, V) and the new state.

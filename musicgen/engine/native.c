@@ -50,6 +50,18 @@ __attribute__((target("arch=x86-64"))) int mg_cpu_ok(void) {
 #ifdef __AVX512F__
     if (!__builtin_cpu_supports("avx512f")) return 0;
 #endif
+#ifdef __AVX512VL__
+    if (!__builtin_cpu_supports("avx512vl")) return 0;
+#endif
+#ifdef __AVX512BW__
+    if (!__builtin_cpu_supports("avx512bw")) return 0;
+#endif
+#ifdef __AVX512DQ__
+    if (!__builtin_cpu_supports("avx512dq")) return 0;
+#endif
+#ifdef __BMI2__
+    if (!__builtin_cpu_supports("bmi2")) return 0;
+#endif
     return 1;
 }
 #else
@@ -165,11 +177,12 @@ void mg_matmul(const float *x, int batch, int in, const float *wp, int out, floa
 }
 
 /* -------------------------------------------------------------------------- elementwise */
-/* exp(x) for x in [-87, 88] (clamped), Cephes' expf polynomial: ~2 ulp. gcc does not vectorise
+/* exp(x): 0 below -87, clamped at 88, else Cephes' expf polynomial: ~2 ulp. gcc does not vectorise
  * loops of it (the float's bits), so the hot loops below are written with 8-wide AVX2 twins
  * (vexp, vtanh) and use these for their last few elements. */
 static inline float fexp(float x) {
-    x = fminf(fmaxf(x, -87.0f), 88.0f);
+    if (x < -87.0f) return 0.0f;  /* float32's exp underflows about here */
+    x = fminf(x, 88.0f);
     const float n = floorf(x * 1.44269504088896341f + 0.5f);
     const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -193,6 +206,7 @@ static inline float ftanh(float x) {
 
 #ifdef MG_AVX2
 static inline __m256 vexp(__m256 x) {
+    const __m256 kept = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GE_OQ);  /* else 0 */
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
     const __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f),
                                                      _mm256_set1_ps(0.5f)));
@@ -207,7 +221,7 @@ static inline __m256 vexp(__m256 x) {
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     const __m256i bits = _mm256_slli_epi32(
         _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), kept);
 }
 
 static inline __m256 vtanh(__m256 x) {

@@ -33,8 +33,10 @@ __all__ = ["library", "status", "panels", "build", "LIBRARY", "SOURCE", "FLAGS",
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "native.c"
 LIBRARY = HERE / "_native.so"
-FLAGS = ["-std=c11", "-O3", "-march=native", "-ffast-math", "-fno-finite-math-only",
-         "-fPIC", "-shared"]
+# Compiled with -ffast-math (sums reassociated so they vectorise) but linked without it: linking a
+# shared library with it adds gcc's crtfastmath.o, whose constructor turns on flush-to-zero for
+# the whole process on load (torch's and NumPy's subnormals became 0: tested).
+FLAGS = ["-std=c11", "-O3", "-march=native", "-ffast-math", "-fno-finite-math-only", "-fPIC"]
 PORTABLE = [flag for flag in FLAGS if flag != "-march=native"]  # where -march=native fails
 PANEL = 8  # outputs per panel (native.c's PANEL)
 
@@ -122,13 +124,16 @@ def build(output: Path = LIBRARY, compiler: str | None = None, source: Path = SO
         raise RuntimeError(f"no C compiler ({compiler}) found")
     output = Path(output)
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
-        target = Path(tmp) / output.name
+        target, objects = Path(tmp) / output.name, Path(tmp) / "native.o"
         for attempt in ([flags] if flags is not None else [FLAGS, PORTABLE]):
             done = subprocess.run([compiler, *attempt, f'-DMG_SOURCE_SHA="{source_sha(source)}"',
-                                   "-o", str(target), str(source), "-lm"],
+                                   "-c", "-o", str(objects), str(source)],
                                   capture_output=True, text=True)
             if done.returncode == 0:
                 break
+        if done.returncode == 0:  # linked apart, without -ffast-math (see FLAGS)
+            done = subprocess.run([compiler, "-shared", "-o", str(target), str(objects), "-lm"],
+                                  capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{compiler} failed: {done.stderr.strip()[-2000:]}")
         os.replace(target, output)

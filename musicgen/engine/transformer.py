@@ -294,16 +294,21 @@ class TransformerEngine(NumpyEngine):
         batch, start = len(ids), state.length
         kept = state.work.get(("compiled", batch))
         if kept is None or any(a is not b for a, b in zip(kept[4], (state.keys, state.values,
-                                                                   state.tokens))):
+                                                                   state.tokens, self))):
+            # new arrays in the state, or buffers sized for another engine: made afresh
             kept = state.work[("compiled", batch)] = self._compiled_buffers(state, batch)
         feed, pointers, logits, bucket, _ = kept
         if state.bucket is not bucket:  # the NumPy step or a caller replaced it: take it in
             bucket[:] = state.bucket
             state.bucket = bucket
         feed[:] = ids  # into a buffer whose address is known (see `native.pointer`)
-        if self._lib.mg_transformer_step(self._descriptor_at, self._constants_at, batch, start,
-                                         self.max_context, *pointers):
-            raise IndexError(f"an id outside the vocabulary of {self.vocab_size}: {feed.tolist()}")
+        refused = self._lib.mg_transformer_step(self._descriptor_at, self._constants_at, batch,
+                                                start, self.max_context, *pointers)
+        if refused == -2:
+            raise ValueError(f"no room in the cache at position {start}")
+        if refused:
+            raise IndexError(f"an id outside the vocabulary of {self.vocab_size} or a metrical "
+                             f"position outside the table: {feed.tolist()}")
         state.length = start + 1
         return logits[:, :self.vocab_size].copy()  # the buffer is the next step's
 
@@ -322,7 +327,7 @@ class TransformerEngine(NumpyEngine):
         pointers = tuple(native.pointer(a) for a in (feed, bucket, state.tokens, state.keys,
                                                     state.values, work, logits))
         # every array kept (the C step writes to them all), and the state's checked each step
-        return feed, pointers, logits, bucket, (state.keys, state.values, state.tokens, work)
+        return feed, pointers, logits, bucket, (state.keys, state.values, state.tokens, self, work)
 
     def _work(self, batch: int, count: int, state: KVState) -> _Work:
         """Buffers for this shape: a step's are kept in its state (one per caller, so two threads
