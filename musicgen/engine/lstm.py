@@ -166,8 +166,12 @@ class LSTMEngine(NumpyEngine):
         return logits[:, :self.vocab_size].copy()  # the buffer is the next step's
 
     def _compiled_buffers(self, state: LSTMState, batch: int) -> tuple:
-        if state.h.shape[1] != batch:
-            raise ValueError(f"{batch} ids for a state of {state.h.shape[1]} streams")
+        shapes = {"h": ((self.layers * self.hidden, batch), state.h),
+                  "c": ((self.layers, self.hidden, batch), state.c)}
+        for name, (shape, array) in shapes.items():  # the C step trusts them: checked once
+            if array.shape != shape or array.dtype != np.float32:
+                raise ValueError(f"{batch} ids for a state whose {name} is {array.dtype} "
+                                 f"{array.shape}, not float32 {shape}")
         # a row selection may leave the arrays strided: the compiled step reads them in C order
         state.h, state.c = np.ascontiguousarray(state.h), np.ascontiguousarray(state.c)
         feed = np.zeros(batch, np.int64)

@@ -313,8 +313,15 @@ class TransformerEngine(NumpyEngine):
         return logits[:, :self.vocab_size].copy()  # the buffer is the next step's
 
     def _compiled_buffers(self, state: KVState, batch: int) -> tuple:
-        if state.keys.shape[1] != batch or state.keys.shape[3] != self.max_context:
-            raise ValueError(f"{batch} ids for a state of {state.keys.shape[1]} streams")
+        cache = (len(self._layers), batch, self.heads, self.max_context)
+        shapes = {"keys": (cache + (self.head_dim,), np.float32, state.keys),
+                  "values": (cache + (self.head_dim + 1,), np.float32, state.values),
+                  "tokens": ((batch, self.max_context), np.int64, state.tokens),
+                  "bucket": ((batch,), np.int64, np.asarray(state.bucket))}
+        for name, (shape, dtype, array) in shapes.items():  # the C step trusts them: checked once
+            if array.shape != shape or array.dtype != dtype:
+                raise ValueError(f"{batch} ids for a state whose {name} is {array.dtype} "
+                                 f"{array.shape}, not {np.dtype(dtype)} {shape}")
         work = np.empty(self._lib.mg_transformer_work(batch, self.width, self.ff, self.heads,
                                                       self.vocab_size, self.max_context),
                         np.float32)
