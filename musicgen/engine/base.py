@@ -67,7 +67,15 @@ def require(arrays: dict[str, np.ndarray], shapes: dict[str, tuple]) -> None:
 
 
 class NumpyEngine:
-    """What the two NumPy engines share: states select their own rows; BLAS threads limited."""
+    """What the two NumPy engines share: states select their own rows; BLAS threads limited;
+    ``step`` compiled where the library is built (``_lib``, set by each engine)."""
+
+    _lib: Any = None  # the compiled step's library (`musicgen.engine.native`), or None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``step`` runs the compiled step (`musicgen.engine.native`)."""
+        return self._lib is not None
 
     def select(self, state: Any, rows: np.ndarray) -> Any:
         return state.select(np.asarray(rows, dtype=np.int64))

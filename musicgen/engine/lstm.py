@@ -96,11 +96,6 @@ class LSTMEngine(NumpyEngine):
         if self._lib is not None:
             self._compile()
 
-    @property
-    def compiled(self) -> bool:
-        """Whether ``step`` runs the compiled step (`musicgen.engine.native`)."""
-        return self._lib is not None
-
     def _compile(self) -> None:
         """The compiled step's matrices as panels (in, out), and its int64 descriptor."""
         recurrent = [self._w_hh0] + list(self._w_cat)  # (4H, in) each

@@ -18,6 +18,8 @@ __all__ = ["TorchEngine"]
 class TorchEngine:
     """Wraps a `musicgen.models.NextTokenModel`: NumPy ids in, NumPy float32 logits out."""
 
+    compiled = False  # torch steps (never the compiled step of `musicgen.engine.native`)
+
     def __init__(self, model: Any) -> None:
         self.model = model
         self.kind = model.kind

@@ -198,11 +198,6 @@ class TransformerEngine(NumpyEngine):
         if self._lib is not None:
             self._compile()
 
-    @property
-    def compiled(self) -> bool:
-        """Whether ``step`` runs the compiled step (`musicgen.engine.native`)."""
-        return self._lib is not None
-
     def _compile(self) -> None:
         """The compiled step's matrices as panels, its int64 descriptor and float constants."""
         from musicgen.engine.ops import _GELU_C, _GELU_EXP
