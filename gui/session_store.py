@@ -14,7 +14,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from musicgen.melody import Melody, melody_from_dict, melody_to_dict
+from musicgen.melody import Melody
+from musicgen.melody_codec import melody_from_dict, melody_to_dict
 
 __all__ = ["SESSION_VERSION", "Session", "load_session", "save_session"]
 

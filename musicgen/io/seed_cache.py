@@ -9,11 +9,12 @@ the user cache folder (``seeds/``, `musicgen.userdirs.cache_dir`), keyed by
 
 - the file's bytes (SHA-256) and name (a reading names its file), the tune, the track and
   whether repeats are expanded, and
-- the reader itself: the text of every module of `musicgen.io` and of `musicgen/melody.py`, and
-  music21's version file, so a changed reader or music21 never serves an old reading.
+- the reader itself: the text of every module of `musicgen.io`, of `musicgen/melody.py` and
+  `musicgen/melody_codec.py`, and music21's version file, so a changed reader or music21 never
+  serves an old reading.
 
 Only readings that succeeded are kept; an entry that cannot be read back is read afresh. The
-melody is kept as the app's session keeps it (`musicgen.melody.melody_to_dict`, every field,
+melody is kept as the app's session keeps it (`musicgen.melody_codec.melody_to_dict`, every field,
 checked on reading back), the report as its plain fields: no code runs from the cache.
 At most `MAX_ENTRIES` are kept, the least recently written going first.
 """
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from musicgen.io.types import ReadReport
-from musicgen.melody import Melody, melody_from_dict, melody_to_dict
+from musicgen.melody import Melody
+from musicgen.melody_codec import melody_from_dict, melody_to_dict
 
 __all__ = ["MAX_ENTRIES", "cache_key", "load", "store", "entry_path"]
 
@@ -43,7 +45,8 @@ def _reader_fingerprint() -> str:
 
         h = hashlib.sha256(f"seed-cache-{_FORMAT}\n".encode())
         here = Path(__file__).resolve().parent
-        for path in sorted(here.glob("*.py")) + [here.parent / "melody.py"]:
+        for path in sorted(here.glob("*.py")) + [here.parent / "melody.py",
+                                                  here.parent / "melody_codec.py"]:
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         spec = importlib.util.find_spec("music21")
         if spec is not None and spec.origin:
