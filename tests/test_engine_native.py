@@ -281,13 +281,15 @@ def test_draws_switching_between_numpy_and_compiled_use_the_same_numbers():
 
 
 def test_float32_numbers_and_a_tiny_temperature_are_drawn_right():
-    from musicgen.engine.choose import draw
+    from musicgen.engine.choose import Uniforms, draw
 
     z = np.array([[0.0, 3.0, -np.inf, 2.9, 1.0]], np.float32)
     u64 = np.array([0.6])
     assert draw(z, 1.0, u64.astype(np.float32)).tolist() == draw(z, 1.0, u64).tolist()
-    for u in (0.0, 0.5, 0.999999):  # 1 / 1e-40 overflows float32: still the top id, not uniform
-        assert draw(z, 1e40, np.array([u])).tolist() == [1]
+    for seed in range(20):  # 1 / 1e-40 overflows float32: still the top id, not a uniform draw
+        numbers = Uniforms(np.random.default_rng(seed), 1)
+        assert numbers.draw(z, 1e40).tolist() == [1]
+        assert draw(z, 1e40, np.random.default_rng(seed).random(1)).tolist() == [1]
 
 
 def test_a_state_stepped_by_an_engine_of_other_sizes_gets_its_own_buffers(one_torch_thread):

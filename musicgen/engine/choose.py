@@ -56,7 +56,7 @@ class Uniforms:
     def _refill(self) -> None:
         parts = [rng.random(self._shape) for rng in self._rngs]
         self._block = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-        self._block_at = self._block.__array_interface__["data"][0]  # C-contiguous float64
+        self._block_at = native.pointer(self._block)
         self._next = 0
 
     def take(self) -> np.ndarray:
@@ -79,6 +79,7 @@ class Uniforms:
             self._ids = np.empty(self.rows, np.int64)
             self._ids_at = native.pointer(self._ids)
         if self._seen is None or self._seen[0] is not logits:  # the sampler keeps one buffer
+            # (rows may be apart: a view's address, without `native.pointer`'s contiguity check)
             self._seen = (logits, logits.__array_interface__["data"][0])
         numbers = self._block_at + 8 * self.rows * self._next  # this step's row of the block
         lib.mg_draw(self._seen[1], self.rows, logits.shape[1], logits.strides[0] // 4,
@@ -89,17 +90,9 @@ class Uniforms:
 
 def draw(logits: np.ndarray, inverse_temperature: float, uniforms: np.ndarray) -> np.ndarray:
     """Ids (B,) int64: for each row, where the cumulative softmax of ``logits * inverse_temperature``
-    first exceeds its uniform number (an inverse-CDF draw; -inf ids are never drawn)."""
+    first exceeds its uniform number (an inverse-CDF draw; -inf ids are never drawn). NumPy's
+    draw: the compiled one (`Uniforms.draw`, ``mg_draw``) follows the same rule."""
     rows, vocab = logits.shape
-    lib = native.library()
-    if (lib is not None and logits.dtype == np.float32 and logits.strides[1] == 4
-            and uniforms.dtype == np.float64 and uniforms.flags.c_contiguous
-            and uniforms.shape == (rows,)):
-        ids = np.empty(rows, np.int64)
-        lib.mg_draw(logits.__array_interface__["data"][0], rows, vocab, logits.strides[0] // 4,
-                    min(inverse_temperature, _FLOAT32_MAX), uniforms.__array_interface__["data"][0],
-                    ids.__array_interface__["data"][0])
-        return ids
     z = logits.astype(np.float64)
     top = z.max(axis=1, keepdims=True)
     allowed = z > -np.inf

@@ -21,9 +21,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +116,10 @@ def build(output: Path = LIBRARY, compiler: str | None = None, source: Path = SO
     place, so a failed build never replaces a good library); RuntimeError with the compiler's
     words. With ``FLAGS`` (the default) for this CPU, else, where the compiler refuses
     ``-march=native``, the portable C without AVX2 (``PORTABLE``)."""
+    import shutil  # building only (make), never on the way to generating
+    import subprocess
+    import tempfile
+
     compiler = compiler or os.environ.get("CC") or "gcc"
     if shutil.which(compiler) is None:
         raise RuntimeError(f"no C compiler ({compiler}) found")
