@@ -16,11 +16,12 @@ from tests.support.gui import generate_and_wait, open_and_wait, select_model
 
 
 def pixels(image: QImage) -> np.ndarray:
-    """(H, W, 3) RGB of an image."""
+    """(H, W, 3) RGB of an image, copied: the converted QImage is freed when this returns, and a
+    view of its buffer would read freed memory (CI once saw allocator bytes as an orange pixel)."""
     image = image.convertToFormat(QImage.Format.Format_RGB888)
     width, height, stride = image.width(), image.height(), image.bytesPerLine()
     data = np.frombuffer(image.constBits(), np.uint8, count=stride * height)
-    return data.reshape(height, stride)[:, : width * 3].reshape(height, width, 3)
+    return data.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
 
 
 def near(image: QImage, colour, tolerance: int = 40) -> int:
