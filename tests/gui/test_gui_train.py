@@ -96,9 +96,7 @@ def test_stop_then_resume_in_a_new_window(qtbot, models_window, tmp_path):
     with qtbot.waitSignal(win.training.running_changed, timeout=10000):
         dialog.train_button.click()
     # the training process starts, imports torch and measures the base model first
-    with qtbot.waitSignal(win.training._relay.train_event, timeout=180000,
-                          check_params_cb=lambda p: p.event == "step"):
-        pass
+    qtbot.waitUntil(lambda: bool(dialog.plot.training), timeout=180000)  # a step, drawn
     with qtbot.waitSignal(win.training.model_saved, timeout=60000) as saved:
         dialog.stop_button.click()
     stopped = json.loads(Path(saved.args[0]).with_suffix(".json").read_text())
@@ -203,9 +201,8 @@ def test_closing_the_window_mid_training_leaves_a_loadable_model(qtbot, models_w
     dialog, _ = open_tunes(qtbot, win, write_abc_corpus(tmp_path / "tunes", 30))
     choose(dialog, "lstm-tiny", "interrupted")  # a 30-minute budget: far from done
     # the training process starts, imports torch and measures the base model first
-    with qtbot.waitSignal(win.training._relay.train_event, timeout=180000,
-                          check_params_cb=lambda p: p.event == "step"):
-        dialog.train_button.click()
+    dialog.train_button.click()
+    qtbot.waitUntil(lambda: bool(dialog.plot.training), timeout=180000)  # a step, drawn
     asked = []
     win.dialogs.confirm = lambda question, *_args: asked.append(question) or False
     win.close()

@@ -176,9 +176,8 @@ def test_opening_50_files_in_a_row(qtbot, window, tmp_path: Path) -> None:
     seed = None
     for path in _fifty_files(tmp_path / "one-by-one", good_last=False):
         before = len(errors)
-        with qtbot.waitSignal(window.worker._outcome, timeout=60000):
-            window.seeds.open_path(str(path))
-        qtbot.waitUntil(lambda: _idle(window), timeout=60000)
+        job = window.seeds.open_path(str(path))
+        qtbot.waitUntil(lambda: job.done and _idle(window), timeout=60000)
         if len(errors) > before:
             assert path.name in errors[-1] and "\n" not in errors[-1]
             assert window.seed.melody is seed  # kept
