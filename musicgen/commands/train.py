@@ -94,11 +94,7 @@ def _model_field(text: str) -> tuple[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from musicgen.corpus import load_corpus
     from musicgen.errors import Cancelled, MusicGenError, UsageError
-    from musicgen.train import train
 
     if args.init and args.set:
         raise UsageError("--set sizes a new model; --init keeps the size of the checkpoint it "
@@ -112,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
             model_config(config.model, VOCAB.size, config.preset, **config.overrides)
     except MusicGenError as exc:
         raise UsageError(str(exc)) from exc
+    # Only now torch, music21 and tqdm load (2-3 s): a bad option above is refused at once.
+    from tqdm import tqdm
+
+    from musicgen.corpus import load_corpus
+    from musicgen.train import train
+
     if not args.init:  # a fine-tune keeps its checkpoint's size; the preset sizes a new model
         from musicgen.train.config import fit_to_cpu, resolve_device
 

@@ -72,3 +72,30 @@ def test_bad_weight_decay_is_refused(tmp_path, decay):
     assert "musicgen: error: " in done.stderr and "weight decay must be zero or positive" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_bad_options_are_refused_before_torch_or_the_corpus_load(tmp_path):
+    """A typo in `--set` or `--weight-decay` is answered at once: torch (2-3 s to import) and the
+    corpus reader load only once every option has been checked."""
+    script = (
+        "import json, sys\n"
+        "from musicgen import cli\n"
+        "codes = []\n"
+        "for extra in (['--set', 'colour=blue'], ['--weight-decay', 'nan']):\n"
+        "    try:\n"
+        "        codes.append(cli.main(['train', '--model', 'transformer', '--corpus', sys.argv[1],\n"
+        "                               '--preset', 'tiny', '--epochs', '1', '-o', sys.argv[2],\n"
+        "                               *extra]))\n"
+        "    except SystemExit as exc:\n"
+        "        codes.append(exc.code)\n"
+        "print(json.dumps({'codes': codes, 'torch': 'torch' in sys.modules,\n"
+        "                  'music21': 'music21' in sys.modules}))\n"
+    )
+    corpus = write_abc_corpus(tmp_path / "mine", count=12)
+    done = subprocess.run([sys.executable, "-c", script, str(corpus), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"codes": [2, 2], "torch": False,
+                                                        "music21": False}
+    assert done.stderr.count("musicgen: error: ") == 2 and "Traceback" not in done.stderr
+    assert not (tmp_path / "m.safetensors").exists()
