@@ -25,10 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180  # a smoke run takes seconds; this only stops a hung one on a busy machine
 
 
-def run_python(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_python(args: list[str], tmp_path: Path,
+               extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python ARGS` from the repository root, with the user folders inside `tmp_path`."""
     env = {**os.environ, "MUSICGEN_DATA_DIR": str(tmp_path / "user-data"),
-           "MUSICGEN_CACHE_DIR": str(tmp_path / "user-cache"), "QT_QPA_PLATFORM": "offscreen"}
+           "MUSICGEN_CACHE_DIR": str(tmp_path / "user-cache"), "QT_QPA_PLATFORM": "offscreen",
+           **(extra_env or {})}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT_S, check=False)
 
@@ -250,9 +252,22 @@ BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
 }
 
 
+# bench_shape's smoke run only needs some tiny model of each kind: it takes the suite's instead of
+# training two (12 s). bench_app and bench_finetune still train their own, so the benchmarks'
+# training script runs too (bench_finetune's fine-tune of the suite's model took longer).
+GIVEN_TINY_MODELS = {"bench_shape"}
+
+
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))
-def test_benchmark_smoke_run_prints_its_figures(name: str, tmp_path: Path) -> None:
-    result = run_python([f"benchmarks/{name}.py", "--smoke"], tmp_path)
+def test_benchmark_smoke_run_prints_its_figures(name: str, tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
+    extra = None
+    if name in GIVEN_TINY_MODELS:
+        from benchmarks.bench_app import TINY_MODELS_ENV
+
+        ready = request.getfixturevalue("tiny_checkpoints")["lstm"].parent
+        extra = {TINY_MODELS_ENV: str(ready)}
+    result = run_python([f"benchmarks/{name}.py", "--smoke"], tmp_path, extra)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = json_lines(result.stdout)
     assert lines and all(row.get("smoke") is True for row in lines)
