@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -258,22 +259,46 @@ BENCHMARKS: dict[str, Callable[[list[dict]], None]] = {
 GIVEN_TINY_MODELS = {"bench_shape"}
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
-def test_benchmark_smoke_run_prints_its_figures(name: str, tmp_path: Path,
-                                                request: pytest.FixtureRequest) -> None:
-    extra = None
-    if name in GIVEN_TINY_MODELS:
-        from benchmarks.bench_app import TINY_MODELS_ENV
+# The smoke runs are subprocesses that wait on nothing but the CPU: two run at once (this
+# machine's cores), longest first, started when the first of them is checked; each test then
+# checks its own. Only the runs the session selected are started.
+SMOKE_AT_ONCE = 2
+LONGEST_FIRST = ["bench_memory", "bench_finetune", "bench_train", "bench_app", "bench_cli_start"]
 
-        ready = request.getfixturevalue("tiny_checkpoints")["lstm"].parent
-        extra = {TINY_MODELS_ENV: str(ready)}
-    result = run_python([f"benchmarks/{name}.py", "--smoke"], tmp_path, extra)
+
+@pytest.fixture(scope="module")
+def smoke_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """{benchmark: (its folder, the future of its `--smoke` run)} for the selected benchmarks."""
+    from benchmarks.bench_app import TINY_MODELS_ENV
+
+    wanted = {item.callspec.params["name"] for item in request.session.items
+              if getattr(item, "originalname", "") == "test_benchmark_smoke_run_prints_its_figures"}
+    order = sorted(wanted, key=lambda n: (LONGEST_FIRST.index(n) if n in LONGEST_FIRST
+                                          else len(LONGEST_FIRST), n))
+    pool = ThreadPoolExecutor(max_workers=SMOKE_AT_ONCE)
+    runs = {}
+    for name in order:
+        folder = tmp_path_factory.mktemp(name)
+        extra = None
+        if name in GIVEN_TINY_MODELS:
+            ready = request.getfixturevalue("tiny_checkpoints")["lstm"].parent
+            extra = {TINY_MODELS_ENV: str(ready)}
+        runs[name] = folder, pool.submit(run_python, [f"benchmarks/{name}.py", "--smoke"], folder,
+                                         extra)
+    yield runs
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_benchmark_smoke_run_prints_its_figures(name: str, smoke_runs) -> None:
+    folder, running = smoke_runs[name]
+    result = running.result()
     assert result.returncode == 0, result.stderr[-3000:]
     lines = json_lines(result.stdout)
     assert lines and all(row.get("smoke") is True for row in lines)
     BENCHMARKS[name](lines)
-    # smoke runs keep to their own temporary folders, never the user's (here: tmp_path's)
-    assert not (tmp_path / "user-data").exists() and not (tmp_path / "user-cache").exists()
+    # smoke runs keep to their own temporary folders, never the user's (here: the run's folder's)
+    assert not (folder / "user-data").exists() and not (folder / "user-cache").exists()
 
 
 # --- scripts ------------------------------------------------------------------------------------
