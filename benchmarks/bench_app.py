@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,8 +107,6 @@ def _tiny_checkpoint(folder: Path, kind: str) -> Path:
     path = folder / f"{kind}-tiny.safetensors"
     ready = os.environ.get(TINY_MODELS_ENV)
     if ready:
-        import shutil
-
         for suffix in (".safetensors", ".json"):
             shutil.copyfile((Path(ready) / path.name).with_suffix(suffix), path.with_suffix(suffix))
         return path
